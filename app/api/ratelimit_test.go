@@ -1,0 +1,120 @@
+package api_test
+
+import (
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pecan-social/pecan/app/apptest"
+	"github.com/pecan-social/pecan/app/config"
+	"github.com/pecan-social/pecan/app/testenv"
+	"github.com/pecan-social/pecan/models"
+)
+
+// fire sends the same request from n goroutines at once and counts statuses.
+func fire(t *testing.T, srv *apptest.Server, n int, req apptest.Request) (map[int]int, []*apptest.Response) {
+	t.Helper()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		statuses = map[int]int{}
+		all      []*apptest.Response
+		start    = make(chan struct{})
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, err := srv.Send(req)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				statuses[-1]++
+				return
+			}
+			statuses[resp.Status]++
+			all = append(all, resp)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return statuses, all
+}
+
+func TestWriteLimitHoldsUnderConcurrency(t *testing.T) {
+	const limit = 7
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := apptest.Start(t, b, func(c *config.Config) {
+			c.RateLimits.Writes = config.Rate{Count: limit, Period: time.Minute}
+		})
+		alice := srv.CreateUser(t, "alice", models.UserHuman)
+		tok := srv.Token(t, alice, models.ScopeUpdateProfile)
+
+		statuses, responses := fire(t, srv, 200, apptest.Request{Method: "PATCH", Path: "/v1/users/me", Token: tok,
+			Body: map[string]any{"name": "Alice"}})
+		if statuses[200] != limit || statuses[429] != 200-limit {
+			t.Fatalf("statuses %v, want %d×200 and %d×429", statuses, limit, 200-limit)
+		}
+		for _, r := range responses {
+			if r.Header.Get("X-RateLimit-Limit") != strconv.Itoa(limit) || r.Header.Get("X-RateLimit-Remaining") == "" || r.Header.Get("X-RateLimit-Reset") == "" {
+				t.Fatalf("missing rate-limit headers: %v", r.Header)
+			}
+			if r.Status == 429 {
+				r.ExpectError(t, 429, "rate_limited")
+				if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 {
+					t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
+				}
+			}
+		}
+		// Reads draw from another bucket, so they still work.
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/me", Token: tok}).Expect(t, 200)
+		// Another token has its own write bucket.
+		other := srv.Token(t, alice, models.ScopeUpdateProfile)
+		srv.Do(t, apptest.Request{Method: "PATCH", Path: "/v1/users/me", Token: other, Body: map[string]any{"name": "A"}}).Expect(t, 200)
+	})
+}
+
+func TestUnauthenticatedReadsLimitedPerIP(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := apptest.Start(t, b, func(c *config.Config) {
+			c.RateLimits.UnauthenticatedReads = config.Rate{Count: 5, Period: time.Minute}
+		})
+		srv.CreateUser(t, "alice", models.UserHuman)
+		// A forged X-Forwarded-For must not buy a fresh bucket.
+		req := apptest.Request{Method: "GET", Path: "/v1/users/@alice", Header: map[string][]string{}}
+		statuses := map[int]int{}
+		for i := range 8 {
+			req.Header["X-Forwarded-For"] = []string{"203.0.113." + strconv.Itoa(i)}
+			statuses[srv.Do(t, req).Status]++
+		}
+		if statuses[200] != 5 || statuses[429] != 3 {
+			t.Fatalf("statuses %v, want 5×200, 3×429", statuses)
+		}
+		// Unknown routes carry the headers too.
+		r := srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/nowhere"})
+		if r.Header.Get("X-RateLimit-Limit") != "5" {
+			t.Fatalf("404 without rate-limit headers: %v", r.Header)
+		}
+	})
+}
+
+func TestTokenCreationLimitedPerUser(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := apptest.Start(t, b, func(c *config.Config) {
+			c.RateLimits.TokenCreation = config.Rate{Count: 3, Period: time.Hour}
+		})
+		alice := srv.CreateUser(t, "alice", models.UserHuman)
+		tok := srv.Token(t, alice, models.ScopeTokens)
+		statuses, _ := fire(t, srv, 20, apptest.Request{Method: "POST", Path: "/v1/tokens", Token: tok,
+			Body: map[string]any{"scopes": []string{"basic"}}})
+		if statuses[201] != 3 || statuses[429] != 17 {
+			t.Fatalf("statuses %v, want 3×201 and 17×429", statuses)
+		}
+		// A second token of the same user shares the token-creation bucket.
+		again := srv.Token(t, alice, models.ScopeTokens)
+		srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/tokens", Token: again,
+			Body: map[string]any{"scopes": []string{"basic"}}}).ExpectError(t, 429, "rate_limited")
+	})
+}

@@ -1,0 +1,44 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pecan-social/pecan/models"
+)
+
+// route is one API endpoint with its access rule and, where it differs from
+// the method's default, its rate-limit class. This table is the one place
+// scopes are declared.
+type route struct {
+	method string
+	path   string
+	access access
+	class  rateClass
+	handle echo.HandlerFunc
+}
+
+func (s *server) routes() []route {
+	return []route{
+		{http.MethodGet, "/token", anyToken, "", s.getToken},
+		{http.MethodDelete, "/token", anyToken, "", s.deleteToken},
+		{http.MethodGet, "/tokens", needs(models.ScopeTokens), "", s.listTokens},
+		{http.MethodPost, "/tokens", needs(models.ScopeTokens), classTokenCreation, s.createToken},
+		{http.MethodDelete, "/tokens/:id", needs(models.ScopeTokens), "", s.revokeToken},
+
+		{http.MethodGet, "/users", public, "", s.getUsers},
+		{http.MethodGet, "/users/:id", public, "", s.getUser},
+		{http.MethodPatch, "/users/me", needs(models.ScopeUpdateProfile), "", s.patchMe},
+	}
+}
+
+// register mounts the route table under g.
+func (s *server) register(g *echo.Group) {
+	for _, r := range s.routes() {
+		added := g.Add(r.method, r.path, require(r.access, r.handle))
+		if r.class != "" {
+			s.rateClasses[r.method+" "+added.Path] = r.class
+		}
+	}
+}

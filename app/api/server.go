@@ -1,0 +1,178 @@
+// Package api is Pecan's HTTP layer: it parses requests, checks tokens,
+// scopes and rate limits, calls the processors, and renders the pnut
+// envelope. It holds no rules of its own.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pecan-social/pecan/app/config"
+	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/app/tokens"
+	"github.com/pecan-social/pecan/app/users"
+)
+
+// Checker is something /readyz asks before saying the server can serve.
+type Checker interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is what the HTTP layer needs from the composition root.
+type Deps struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Users    *users.Processor
+	Tokens   *tokens.Processor
+	Limiter  kv.RateLimiter
+	Checks   map[string]Checker // name → dependency, for /readyz
+	Registry *prometheus.Registry
+	Version  string
+}
+
+type server struct {
+	cfg         *config.Config
+	logger      *slog.Logger
+	users       *users.Processor
+	tokens      *tokens.Processor
+	limiter     kv.RateLimiter
+	checks      map[string]Checker
+	version     string
+	rateClasses map[string]rateClass
+}
+
+// New builds the echo instance with every middleware and route.
+func New(d Deps) *echo.Echo {
+	s := &server{
+		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens,
+		limiter: d.Limiter, checks: d.Checks, version: d.Version,
+		rateClasses: map[string]rateClass{},
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.IPExtractor = ipExtractor(d.Config.HTTP.TrustedProxies)
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+
+	e.Use(middleware.RequestID())
+	e.Use(s.recoverPanics)
+	e.Use(s.logRequests)
+	e.Use(metricsMiddleware(d.Registry))
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: d.Registry}))
+
+	// The API middleware is global, not per group, so unknown paths and
+	// wrong methods are rate limited and answered in the pnut shape too.
+	for _, mw := range s.apiMiddleware() {
+		e.Use(skipOperational(mw))
+	}
+	for _, prefix := range []string{"/v1", "/v0"} {
+		s.register(e.Group(prefix))
+	}
+	return e
+}
+
+// skipOperational keeps health checks and metrics scrapes out of the API's
+// auth, limits and body rules: probes must never be rate limited.
+func skipOperational(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		wrapped := mw(next)
+		return func(c echo.Context) error {
+			switch c.Path() {
+			case "/healthz", "/readyz", "/metrics":
+				return next(c)
+			}
+			return wrapped(c)
+		}
+	}
+}
+
+func (s *server) apiMiddleware() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{
+		middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  s.cfg.HTTP.CORSOrigins,
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "X-Pretty-Json", "Idempotency-Key"},
+			ExposeHeaders: []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "X-OAuth-Scopes", echo.HeaderXRequestID},
+		}),
+		// echo reads a bare number as bytes.
+		middleware.BodyLimit(strconv.FormatInt(int64(s.cfg.HTTP.BodyLimit), 10)),
+		requireKnownContentType,
+		s.authenticate,
+		s.rateLimit,
+	}
+}
+
+// ipExtractor never trusts forwarding headers unless the operator named the
+// proxies that set them; otherwise any client could pick its own rate-limit
+// bucket by sending X-Forwarded-For.
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, entry := range trusted {
+		if _, network, err := net.ParseCIDR(entry); err == nil {
+			opts = append(opts, echo.TrustIPRange(network))
+		} else if ip := net.ParseIP(entry); ip != nil {
+			opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: ip, Mask: net.CIDRMask(len(ip)*8, len(ip)*8)}))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+func metricsMiddleware(reg *prometheus.Registry) echo.MiddlewareFunc {
+	return echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
+		Namespace:                 "pecan",
+		Subsystem:                 "http",
+		Registerer:                reg,
+		DoNotUseRequestPathFor404: true,
+		StatusCodeResolver: func(c echo.Context, err error) int {
+			if err == nil {
+				return c.Response().Status
+			}
+			return metaFor(err).Code
+		},
+	})
+}
+
+// recoverPanics turns a panic into a 500 with an error_id, logged with the
+// stack, instead of a dropped connection.
+func (s *server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.logger.ErrorContext(c.Request().Context(), "panic", "error", err.Error(), "stack", string(stack))
+			return &errs.Error{Status: http.StatusInternalServerError, Code: "internal_error", Message: "panic", Err: err}
+		},
+	})(next)
+}
+
+func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status = metaFor(err).Code
+		}
+		s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", status),
+			slog.Duration("latency", time.Since(start)),
+			slog.String("remote_ip", c.RealIP()))
+		return err
+	}
+}

@@ -1,0 +1,164 @@
+// Package app is Pecan's composition root: it turns a config into a running
+// server by opening the stores, building the processors and the HTTP layer.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/pecan-social/pecan/app/api"
+	"github.com/pecan-social/pecan/app/config"
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/app/tokens"
+	"github.com/pecan-social/pecan/app/users"
+)
+
+// Options are the knobs that are not configuration: they differ between
+// the binary and the tests, not between installations.
+type Options struct {
+	Migrate    bool             // apply pending migrations on open
+	Now        func() time.Time // clock; nil means time.Now
+	BcryptCost int              // 0 means bcrypt's default
+	Version    string
+	LogOutput  io.Writer // nil means stderr
+}
+
+// App is one Pecan instance.
+type App struct {
+	Config *config.Config
+	Logger *slog.Logger
+	DB     *database.DB
+	KV     kv.Backend
+	Users  *users.Processor
+	Tokens *tokens.Processor
+	HTTP   *echo.Echo
+}
+
+// New opens the stores named by cfg and wires everything together.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	logger := NewLogger(cfg.Log, opts.LogOutput)
+	db, err := OpenDatabase(ctx, cfg, opts.Migrate, logger)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openKV(cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	a := &App{
+		Config: cfg, Logger: logger, DB: db, KV: store,
+		Users:  users.New(db, opts.Now, opts.BcryptCost),
+		Tokens: tokens.New(db, opts.Now),
+	}
+	a.HTTP = api.New(api.Deps{
+		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Limiter: store,
+		Checks:   map[string]api.Checker{"database": db, "kv": store},
+		Registry: newRegistry(), Version: opts.Version,
+	})
+	return a, nil
+}
+
+// OpenDatabase connects to the configured database and, if asked, applies
+// pending migrations. The command line uses it without the rest of the app.
+func OpenDatabase(ctx context.Context, cfg *config.Config, migrate bool, logger *slog.Logger) (*database.DB, error) {
+	db, err := database.Open(cfg.Database.URL, cfg.Database.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("database.url: cannot reach the database: %w", err)
+	}
+	if migrate {
+		applied, err := db.MigrateUp(ctx)
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		if len(applied) > 0 {
+			logger.Info("migrations applied", "migrations", applied)
+		}
+	}
+	return db, nil
+}
+
+func openKV(cfg *config.Config) (kv.Backend, error) {
+	if cfg.Redis.URL == "" {
+		return kv.NewMemory(), nil
+	}
+	store, err := kv.OpenRedis(cfg.Redis.URL, cfg.Redis.Prefix)
+	if err != nil {
+		return nil, fmt.Errorf("redis.url: %w", err)
+	}
+	return store, nil
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// NewLogger builds the JSON (or text) logger the config asks for.
+func NewLogger(cfg config.LogConfig, out io.Writer) *slog.Logger {
+	if out == nil {
+		out = os.Stderr
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.Level)))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "text" {
+		return slog.New(slog.NewTextHandler(out, opts))
+	}
+	return slog.New(slog.NewJSONHandler(out, opts))
+}
+
+// Serve answers HTTP on ln until ctx ends, then drains requests in flight
+// for up to http.shutdown_timeout.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.HTTP,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       a.Config.HTTP.ReadTimeout,
+		WriteTimeout:      a.Config.HTTP.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Close releases the stores.
+func (a *App) Close() error {
+	return errors.Join(a.KV.Close(), a.DB.Close())
+}

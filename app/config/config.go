@@ -1,0 +1,253 @@
+// Package config loads Pecan's configuration: defaults, then a YAML file,
+// then PECAN_* environment variables. Every problem names the key at fault.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. The koanf tags are the YAML keys.
+type Config struct {
+	Listen     string           `koanf:"listen"`
+	Host       string           `koanf:"host"`
+	Scheme     string           `koanf:"scheme"`
+	Database   DatabaseConfig   `koanf:"database"`
+	Redis      RedisConfig      `koanf:"redis"`
+	HTTP       HTTPConfig       `koanf:"http"`
+	RateLimits RateLimitsConfig `koanf:"rate_limits"`
+	Delivery   DeliveryConfig   `koanf:"delivery"`
+	Log        LogConfig        `koanf:"log"`
+}
+
+// DatabaseConfig names the SQL database.
+type DatabaseConfig struct {
+	URL          string `koanf:"url"`
+	MaxOpenConns int    `koanf:"max_open_conns"`
+}
+
+// RedisConfig names the Redis server; an empty URL means in-process state.
+type RedisConfig struct {
+	URL    string `koanf:"url"`
+	Prefix string `koanf:"prefix"`
+}
+
+// HTTPConfig tunes the HTTP server.
+type HTTPConfig struct {
+	BodyLimit       ByteSize      `koanf:"body_limit"`
+	TrustedProxies  []string      `koanf:"trusted_proxies"`
+	CORSOrigins     []string      `koanf:"cors_origins"`
+	ReadTimeout     time.Duration `koanf:"read_timeout"`
+	WriteTimeout    time.Duration `koanf:"write_timeout"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// RateLimitsConfig holds one rate per bucket.
+type RateLimitsConfig struct {
+	Enabled              bool `koanf:"enabled"`
+	UnauthenticatedReads Rate `koanf:"unauthenticated_reads"`
+	AuthenticatedReads   Rate `koanf:"authenticated_reads"`
+	Writes               Rate `koanf:"writes"`
+	TokenCreation        Rate `koanf:"token_creation"`
+}
+
+// DeliveryConfig tunes outbound deliveries.
+type DeliveryConfig struct {
+	Workers               int  `koanf:"workers"`
+	AllowPrivateAddresses bool `koanf:"allow_private_addresses"`
+}
+
+// LogConfig picks the log level and format.
+type LogConfig struct {
+	Level  string `koanf:"level"`
+	Format string `koanf:"format"`
+}
+
+// Default is the configuration of the embedded default: SQLite in the
+// working directory, no Redis, listening on loopback.
+func Default() *Config {
+	return &Config{
+		Listen:   "127.0.0.1:8080",
+		Host:     "localhost:8080",
+		Scheme:   "https",
+		Database: DatabaseConfig{URL: "sqlite://pecan.db", MaxOpenConns: 20},
+		Redis:    RedisConfig{Prefix: "pecan:"},
+		HTTP: HTTPConfig{
+			BodyLimit:       1 << 20,
+			TrustedProxies:  []string{},
+			CORSOrigins:     []string{"*"},
+			ReadTimeout:     15 * time.Second,
+			WriteTimeout:    30 * time.Second,
+			ShutdownTimeout: 15 * time.Second,
+		},
+		RateLimits: RateLimitsConfig{
+			Enabled:              true,
+			UnauthenticatedReads: Rate{Count: 40, Period: time.Minute},
+			AuthenticatedReads:   Rate{Count: 5000, Period: time.Hour},
+			Writes:               Rate{Count: 20, Period: time.Minute},
+			TokenCreation:        Rate{Count: 10, Period: time.Hour},
+		},
+		Delivery: DeliveryConfig{Workers: 8},
+		Log:      LogConfig{Level: "info", Format: "json"},
+	}
+}
+
+// PublicURL is where the world reaches this instance.
+func (c *Config) PublicURL() string { return c.Scheme + "://" + c.Host }
+
+// Validate checks every value; the error names the first bad key.
+func (c *Config) Validate() error {
+	checks := []func() error{
+		c.validateNetwork, c.validateStores, c.validateHTTP, c.validateLimits, c.validateRest,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func keyError(key, format string, args ...any) error {
+	return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+}
+
+func (c *Config) validateNetwork() error {
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		return keyError("listen", "want host:port like 127.0.0.1:8080, got %q", c.Listen)
+	}
+	if u, err := url.Parse("//" + c.Host); c.Host == "" || err != nil || u.Host != c.Host || u.User != nil {
+		return keyError("host", "want a host name with an optional port and nothing else, got %q", c.Host)
+	}
+	switch c.Scheme {
+	case "https":
+	case "http":
+		if !c.Delivery.AllowPrivateAddresses {
+			return keyError("scheme", `"http" is allowed only together with delivery.allow_private_addresses: true (local testing)`)
+		}
+	default:
+		return keyError("scheme", `want "https" or "http", got %q`, c.Scheme)
+	}
+	return nil
+}
+
+func (c *Config) validateStores() error {
+	u := c.Database.URL
+	if !strings.HasPrefix(u, "sqlite://") && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		return keyError("database.url", "want sqlite://path or postgres://…, got %q", u)
+	}
+	if u == "sqlite://" {
+		return keyError("database.url", "sqlite:// needs a file path, like sqlite://pecan.db")
+	}
+	if c.Database.MaxOpenConns < 1 {
+		return keyError("database.max_open_conns", "want at least 1, got %d", c.Database.MaxOpenConns)
+	}
+	if r := c.Redis.URL; r != "" && !strings.HasPrefix(r, "redis://") && !strings.HasPrefix(r, "rediss://") {
+		return keyError("redis.url", "want redis://… or rediss://…, or empty for none; got %q", r)
+	}
+	return nil
+}
+
+func (c *Config) validateHTTP() error {
+	if c.HTTP.BodyLimit < 1024 {
+		return keyError("http.body_limit", "want at least 1KiB, got %d bytes", c.HTTP.BodyLimit)
+	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return keyError("http.trusted_proxies", "%q is neither an IP address nor a CIDR range", p)
+		}
+	}
+	durations := map[string]time.Duration{
+		"http.read_timeout": c.HTTP.ReadTimeout, "http.write_timeout": c.HTTP.WriteTimeout,
+		"http.shutdown_timeout": c.HTTP.ShutdownTimeout,
+	}
+	for _, key := range sortedKeys(durations) {
+		if durations[key] <= 0 {
+			return keyError(key, "want a positive duration like 15s, got %s", durations[key])
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateLimits() error {
+	rates := map[string]Rate{
+		"rate_limits.unauthenticated_reads": c.RateLimits.UnauthenticatedReads,
+		"rate_limits.authenticated_reads":   c.RateLimits.AuthenticatedReads,
+		"rate_limits.writes":                c.RateLimits.Writes,
+		"rate_limits.token_creation":        c.RateLimits.TokenCreation,
+	}
+	for _, key := range sortedKeys(rates) {
+		if err := rates[key].check(); err != nil {
+			return keyError(key, "%v", err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateRest() error {
+	if c.Delivery.Workers < 1 || c.Delivery.Workers > 256 {
+		return keyError("delivery.workers", "want 1 to 256, got %d", c.Delivery.Workers)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		return keyError("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		return keyError("log.format", "want json or text, got %q", c.Log.Format)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Load reads defaults, then the YAML file at path, then PECAN_* variables
+// from environ (os.Environ() in the binary; tests pass their own). An empty
+// path means config.yaml if it exists in the working directory.
+func Load(path string, environ []string) (*Config, error) {
+	cfg := Default()
+	fields := fieldsOf(cfg)
+	path, err := resolvePath(path)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		if err := applyFile(path, fields); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyEnv(environ, fields); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func resolvePath(path string) (string, error) {
+	if path == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			return "config.yaml", nil
+		}
+		return "", nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("config: file %s does not exist", path)
+		}
+		return "", fmt.Errorf("config: %w", err)
+	}
+	return path, nil
+}

@@ -1,0 +1,115 @@
+// Package database opens Pecan's SQL database (PostgreSQL or SQLite, chosen
+// by the URL), runs its migrations, and stores and loads rows. It holds no
+// rules: those live in the processors that call it.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// Errors the processors turn into API answers.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("duplicate")
+)
+
+// DB is the store. Its methods each do one query or one transaction.
+type DB struct {
+	Bun *bun.DB
+}
+
+// Open connects to the database named by url: "postgres://…" (or
+// "postgresql://…") or "sqlite://path".
+func Open(url string, maxOpenConns int) (*DB, error) {
+	var (
+		db  *bun.DB
+		err error
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err = openPostgres(url, maxOpenConns)
+	case strings.HasPrefix(url, "sqlite://"):
+		db, err = openSQLite(strings.TrimPrefix(url, "sqlite://"))
+	default:
+		return nil, fmt.Errorf("open database: unsupported URL scheme in %q (want postgres:// or sqlite://)", url)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Bun: db}, nil
+}
+
+func openPostgres(url string, maxOpenConns int) (*bun.DB, error) {
+	sqldb, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	sqldb.SetMaxOpenConns(maxOpenConns)
+	sqldb.SetMaxIdleConns(maxOpenConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// openSQLite sets the pragmas that make SQLite behave under concurrent
+// requests: WAL so reads do not wait for writes, a busy timeout so writers
+// queue instead of failing, and immediate transactions so two writers never
+// deadlock upgrading read locks.
+func openSQLite(path string) (*bun.DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path in database URL")
+	}
+	dsn := "file:" + path +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sqldb.SetMaxOpenConns(8)
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.Bun.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error {
+	return db.Bun.Close()
+}
+
+// IsPostgres reports whether the database is PostgreSQL.
+func (db *DB) IsPostgres() bool {
+	return db.Bun.Dialect().Name() == dialect.PG
+}
+
+// isUniqueViolation recognises a unique-constraint failure on either driver.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound and wraps anything else.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,75 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pecan-social/pecan/models"
+)
+
+// CreateToken inserts t and sets its ID.
+func (db *DB) CreateToken(ctx context.Context, t *models.Token) error {
+	if _, err := db.Bun.NewInsert().Model(t).Exec(ctx); err != nil {
+		return fmt.Errorf("create token for user %d: %w", t.UserID, err)
+	}
+	return nil
+}
+
+// TokenByHash loads the token with the given hash and its user.
+func (db *DB) TokenByHash(ctx context.Context, hash string) (*models.Token, error) {
+	t := new(models.Token)
+	err := db.Bun.NewSelect().Model(t).Relation("User").Where("token.hash = ?", hash).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, "token")
+	}
+	return t, nil
+}
+
+// TokenByID loads one token.
+func (db *DB) TokenByID(ctx context.Context, id int64) (*models.Token, error) {
+	t := new(models.Token)
+	err := db.Bun.NewSelect().Model(t).Where("id = ?", id).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("token %d", id))
+	}
+	return t, nil
+}
+
+// TokensByUser lists a user's tokens that are not revoked, newest first.
+func (db *DB) TokensByUser(ctx context.Context, userID int64) ([]*models.Token, error) {
+	var tokens []*models.Token
+	err := db.Bun.NewSelect().Model(&tokens).
+		Where("user_id = ? AND revoked_at IS NULL", userID).
+		OrderExpr("id DESC").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of user %d: %w", userID, err)
+	}
+	return tokens, nil
+}
+
+// TouchToken records that a token was used. Writing at most once a minute
+// keeps reads from turning into writes on every request.
+func (db *DB) TouchToken(ctx context.Context, id int64, now time.Time) error {
+	_, err := db.Bun.NewUpdate().Model((*models.Token)(nil)).
+		Set("last_used_at = ?", now).
+		Where("id = ?", id).
+		Where("last_used_at IS NULL OR last_used_at < ?", now.Add(-time.Minute)).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("touch token %d: %w", id, err)
+	}
+	return nil
+}
+
+// RevokeToken marks a token revoked; revoking twice is harmless.
+func (db *DB) RevokeToken(ctx context.Context, id int64, now time.Time) error {
+	_, err := db.Bun.NewUpdate().Model((*models.Token)(nil)).
+		Set("revoked_at = ?", now).
+		Where("id = ? AND revoked_at IS NULL", id).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	return nil
+}

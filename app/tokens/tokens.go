@@ -1,0 +1,146 @@
+// Package tokens issues, checks and revokes access tokens. A token is shown
+// once when issued; only its SHA-256 is stored.
+package tokens
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/models"
+)
+
+// Prefix marks Pecan tokens so secret scanners and people can recognise them.
+const Prefix = "pcn_"
+
+// MaxLabelLength bounds a token's label.
+const MaxLabelLength = 100
+
+// Processor holds the token rules.
+type Processor struct {
+	db  *database.DB
+	now func() time.Time
+}
+
+// New returns a token processor.
+func New(db *database.DB, now func() time.Time) *Processor {
+	return &Processor{db: db, now: now}
+}
+
+// Hash is what the database keeps of a raw token.
+func Hash(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:])
+}
+
+func newRaw() (string, error) {
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	return Prefix + base64.RawURLEncoding.EncodeToString(buf), nil
+}
+
+// NewToken is what issuing a token takes. TTL 0 means it never expires.
+type NewToken struct {
+	Label  string
+	Scopes models.Scopes
+	TTL    time.Duration
+}
+
+// Issue creates a token for u and returns the raw secret, which is never
+// stored and cannot be shown again.
+func (p *Processor) Issue(ctx context.Context, u *models.User, in NewToken) (string, *models.Token, error) {
+	if utf8.RuneCountInString(in.Label) > MaxLabelLength {
+		return "", nil, errs.Invalid("label", "label_too_long", "label must be at most %d characters", MaxLabelLength)
+	}
+	if in.TTL < 0 {
+		return "", nil, errs.Invalid("expires_in", "invalid_expiry", "expiry must be in the future")
+	}
+	raw, err := newRaw()
+	if err != nil {
+		return "", nil, err
+	}
+	now := p.now().UTC()
+	t := &models.Token{UserID: u.ID, Hash: Hash(raw), Label: in.Label, Scopes: in.Scopes, CreatedAt: now, User: u}
+	if in.TTL > 0 {
+		exp := now.Add(in.TTL)
+		t.ExpiresAt = &exp
+	}
+	if err := p.db.CreateToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return raw, t, nil
+}
+
+// IssueFor lets a token holder mint another token. The new token may not
+// carry a scope the caller's token lacks, so "tokens" cannot widen access.
+func (p *Processor) IssueFor(ctx context.Context, caller *models.Token, in NewToken) (string, *models.Token, error) {
+	for _, sc := range in.Scopes {
+		if !caller.Scopes.Has(sc) {
+			return "", nil, errs.Forbidden("scope_not_held", "this token cannot grant scope %q it does not have", sc)
+		}
+	}
+	return p.Issue(ctx, caller.User, in)
+}
+
+// Authenticate turns a raw bearer token into the token and its user.
+func (p *Processor) Authenticate(ctx context.Context, raw string) (*models.Token, error) {
+	if !strings.HasPrefix(raw, Prefix) {
+		return nil, errs.Unauthorized("invalid_token", "the access token is not valid")
+	}
+	t, err := p.db.TokenByHash(ctx, Hash(raw))
+	if errors.Is(err, database.ErrNotFound) {
+		return nil, errs.Unauthorized("invalid_token", "the access token is not valid")
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	if !t.Active(now) {
+		return nil, errs.Unauthorized("invalid_token", "the access token is revoked or expired")
+	}
+	if err := p.db.TouchToken(ctx, t.ID, now.UTC()); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// List returns a user's live tokens.
+func (p *Processor) List(ctx context.Context, u *models.User) ([]*models.Token, error) {
+	return p.db.TokensByUser(ctx, u.ID)
+}
+
+// Revoke ends t at once.
+func (p *Processor) Revoke(ctx context.Context, t *models.Token) (*models.Token, error) {
+	now := p.now().UTC()
+	if err := p.db.RevokeToken(ctx, t.ID, now); err != nil {
+		return nil, err
+	}
+	revoked := *t
+	revoked.RevokedAt = &now
+	return &revoked, nil
+}
+
+// RevokeByID revokes one of u's tokens by id.
+func (p *Processor) RevokeByID(ctx context.Context, u *models.User, id int64) (*models.Token, error) {
+	t, err := p.db.TokenByID(ctx, id)
+	if errors.Is(err, database.ErrNotFound) || (err == nil && t.RevokedAt != nil) {
+		return nil, errs.NotFound("token_not_found", "token %d not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.UserID != u.ID {
+		return nil, errs.Forbidden("not_yours", "token %d belongs to another user", id)
+	}
+	return p.Revoke(ctx, t)
+}

@@ -1,0 +1,40 @@
+// Package models holds the rows Pecan stores and the value types they carry.
+package models
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// UserType is pnut's account kind. Bots are exempt from the duplicate-post
+// window and are left out of the global stream.
+type UserType string
+
+const (
+	UserHuman UserType = "human"
+	UserFeed  UserType = "feed"
+	UserBot   UserType = "bot"
+)
+
+// Valid reports whether t is one of the three pnut user types.
+func (t UserType) Valid() bool {
+	return t == UserHuman || t == UserFeed || t == UserBot
+}
+
+// User is a local account (remote accounts arrive with federation).
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	Username     string    `bun:"username,notnull"`
+	UsernameKey  string    `bun:"username_key,notnull"` // lower-cased, unique: usernames compare case-insensitively
+	Name         string    `bun:"name,notnull"`
+	Type         UserType  `bun:"type,notnull"`
+	ProfileText  string    `bun:"profile_text,notnull"`
+	Locale       string    `bun:"locale,notnull"`
+	Timezone     string    `bun:"timezone,notnull"`
+	PasswordHash string    `bun:"password_hash,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+}
