@@ -43,9 +43,14 @@ func (r Rate) String() string {
 func (r Rate) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 func shortDuration(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
+	s := d.String() // "1h0m0s" → "1h", "1m0s" → "1m", "1m30s" stays
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // ByteSize is a number of bytes, written "1MiB", "512KiB", "1MB" or "65536".

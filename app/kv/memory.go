@@ -145,3 +145,10 @@ func (m *Memory) maybeSweep(now time.Time) {
 		}
 	}
 }
+
+// Len counts the entries held, live or not yet swept.
+func (m *Memory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.values) + len(m.limiters)
+}

@@ -1,0 +1,240 @@
+package kv_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/app/testenv"
+)
+
+// backend is one implementation under test, with a way to move its time.
+type backend struct {
+	name    string
+	store   kv.Backend
+	advance func(t *testing.T, d time.Duration) // memory: moves the clock; redis: sleeps
+}
+
+// forEach runs fn on the in-process store and, when PECAN_TEST_REDIS_URL is
+// set, on Redis under a prefix of its own.
+func forEach(t *testing.T, fn func(t *testing.T, b backend)) {
+	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
+		m := kv.NewMemory()
+		now := time.Now()
+		var mu sync.Mutex
+		m.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		fn(t, backend{name: "memory", store: m, advance: func(_ *testing.T, d time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			now = now.Add(d)
+		}})
+	})
+	if os.Getenv(testenv.RedisURLEnv) == "" {
+		return
+	}
+	t.Run("redis", func(t *testing.T) {
+		t.Parallel()
+		fn(t, backend{name: "redis", store: newRedis(t, randomPrefix()), advance: func(_ *testing.T, d time.Duration) { time.Sleep(d) }})
+	})
+}
+
+func randomPrefix() string {
+	buf := make([]byte, 6)
+	_, _ = rand.Read(buf)
+	return "pecantest:" + hex.EncodeToString(buf) + ":"
+}
+
+func newRedis(t *testing.T, prefix string) *kv.Redis {
+	t.Helper()
+	r, err := kv.OpenRedis(os.Getenv(testenv.RedisURLEnv), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		opts, _ := redis.ParseURL(os.Getenv(testenv.RedisURLEnv))
+		c := redis.NewClient(opts)
+		defer c.Close()
+		ctx := context.Background()
+		for iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator(); iter.Next(ctx); {
+			c.Del(ctx, iter.Val())
+		}
+		_ = r.Close()
+	})
+	return r
+}
+
+func TestExactlyLimitAllowedUnderConcurrency(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		limit := kv.Limit{Count: 20, Period: time.Minute}
+		var (
+			wg              sync.WaitGroup
+			mu              sync.Mutex
+			allowed, denied int
+			start           = make(chan struct{})
+		)
+		for range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res, err := b.store.Allow(ctx, "burst", limit)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Errorf("allow: %v", err)
+				case res.Allowed:
+					allowed++
+					if res.Remaining < 0 || res.Remaining > 19 || res.RetryAfter != 0 {
+						t.Errorf("allowed result %+v", res)
+					}
+				default:
+					denied++
+					if res.Remaining != 0 || res.RetryAfter <= 0 || res.Limit != 20 {
+						t.Errorf("denied result %+v", res)
+					}
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if allowed != 20 || denied != 180 {
+			t.Fatalf("allowed %d, denied %d; want 20 and 180", allowed, denied)
+		}
+		if res, err := b.store.Allow(ctx, "another key", limit); err != nil || !res.Allowed {
+			t.Fatalf("a fresh key was limited: %+v %v", res, err)
+		}
+	})
+}
+
+func TestRemainingCountsDownAndRefills(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		limit := kv.Limit{Count: 2, Period: time.Second}
+		for want := 1; want >= 0; want-- {
+			res, err := b.store.Allow(ctx, "countdown", limit)
+			if err != nil || !res.Allowed || res.Remaining != want || res.ResetAfter <= 0 {
+				t.Fatalf("want remaining %d, got %+v %v", want, res, err)
+			}
+		}
+		if res, _ := b.store.Allow(ctx, "countdown", limit); res.Allowed {
+			t.Fatalf("third event allowed: %+v", res)
+		}
+		b.advance(t, 1100*time.Millisecond)
+		if res, err := b.store.Allow(ctx, "countdown", limit); err != nil || !res.Allowed || res.Remaining != 1 {
+			t.Fatalf("after the period: %+v %v", res, err)
+		}
+	})
+}
+
+func TestSetNXHasOneWinner(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			wins   int
+			winner string
+			start  = make(chan struct{})
+		)
+		for i := range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				value := string(rune('A' + i%26))
+				ok, err := b.store.SetNX(ctx, "once", value, time.Minute)
+				if err != nil {
+					t.Errorf("setnx: %v", err)
+				}
+				if ok {
+					mu.Lock()
+					wins++
+					winner = value
+					mu.Unlock()
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d winners, want 1", wins)
+		}
+		if got, ok, err := b.store.Get(ctx, "once"); err != nil || !ok || got != winner {
+			t.Fatalf("get = %q %v %v, want the winner %q", got, ok, err, winner)
+		}
+		if err := b.store.Delete(ctx, "once"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := b.store.SetNX(ctx, "once", "again", time.Minute); err != nil || !ok {
+			t.Fatalf("setnx after delete: %v %v", ok, err)
+		}
+	})
+}
+
+func TestValuesExpire(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		if err := b.store.Set(ctx, "short", "v", 500*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.store.SetNX(ctx, "short-nx", "v", 500*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok, _ := b.store.Get(ctx, "short"); !ok || v != "v" {
+			t.Fatalf("value gone before its ttl")
+		}
+		b.advance(t, 600*time.Millisecond)
+		if _, ok, _ := b.store.Get(ctx, "short"); ok {
+			t.Fatalf("value outlived its ttl")
+		}
+		if ok, err := b.store.SetNX(ctx, "short-nx", "w", time.Minute); err != nil || !ok {
+			t.Fatalf("setnx over an expired key: %v %v", ok, err)
+		}
+	})
+}
+
+func TestRedisPrefixesIsolate(t *testing.T) {
+	if os.Getenv(testenv.RedisURLEnv) == "" {
+		t.Skip("needs " + testenv.RedisURLEnv)
+	}
+	ctx := context.Background()
+	a, b := newRedis(t, randomPrefix()), newRedis(t, randomPrefix())
+	if err := a.Set(ctx, "k", "from a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := b.Get(ctx, "k"); ok {
+		t.Fatalf("prefix b sees prefix a's key")
+	}
+	if ok, _ := b.SetNX(ctx, "k", "from b", time.Minute); !ok {
+		t.Fatalf("prefix b blocked by prefix a")
+	}
+}
+
+func TestMemorySweepsDeadEntries(t *testing.T) {
+	m := kv.NewMemory()
+	now := time.Now()
+	m.SetClock(func() time.Time { return now })
+	ctx := context.Background()
+	for i := range 5000 {
+		_ = m.Set(ctx, "k"+string(rune(i)), "v", time.Second)
+		_, _ = m.Allow(ctx, "ip"+string(rune(i)), kv.Limit{Count: 10, Period: time.Second})
+	}
+	now = now.Add(time.Minute)
+	for range 1100 {
+		_, _, _ = m.Get(ctx, "nothing")
+		_ = m.Set(ctx, "live", "v", time.Hour)
+	}
+	if n := m.Len(); n > 10 {
+		t.Fatalf("%d entries left after a sweep, want only the live ones", n)
+	}
+}
