@@ -118,3 +118,20 @@ func TestTokenCreationLimitedPerUser(t *testing.T) {
 			Body: map[string]any{"scopes": []string{"basic"}}}).ExpectError(t, 429, "rate_limited")
 	})
 }
+
+func TestTrustedProxyForwardedForIsBelieved(t *testing.T) {
+	srv := apptest.Start(t, testenv.New(t, "sqlite"), func(c *config.Config) {
+		c.RateLimits.UnauthenticatedReads = config.Rate{Count: 2, Period: time.Minute}
+		c.HTTP.TrustedProxies = []string{"127.0.0.1"}
+	})
+	srv.CreateUser(t, "alice", models.UserHuman)
+	// Behind a named proxy each client address has its own bucket.
+	for i := range 4 {
+		req := apptest.Request{Method: "GET", Path: "/v1/users/@alice", Header: map[string][]string{
+			"X-Forwarded-For": {"198.51.100." + strconv.Itoa(i)},
+		}}
+		srv.Do(t, req).Expect(t, 200)
+		srv.Do(t, req).Expect(t, 200)
+		srv.Do(t, req).ExpectError(t, 429, "rate_limited")
+	}
+}
