@@ -63,4 +63,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
 	modernc.org/sqlite v1.46.1 // indirect
+	mvdan.cc/xurls/v2 v2.6.0 // indirect
 )

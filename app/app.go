@@ -22,8 +22,10 @@ import (
 	"github.com/pecan-social/pecan/app/config"
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/streams"
 )
 
 // Options are the knobs that are not configuration: they differ between
@@ -44,6 +46,7 @@ type App struct {
 	KV     kv.Backend
 	Users  *users.Processor
 	Tokens *tokens.Processor
+	Posts  *posts.Processor
 	HTTP   *echo.Echo
 }
 
@@ -66,9 +69,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Config: cfg, Logger: logger, DB: db, KV: store,
 		Users:  users.New(db, opts.Now, opts.BcryptCost),
 		Tokens: tokens.New(db, opts.Now),
+		Posts:  posts.New(db, store, opts.Now, posts.DefaultRules),
 	}
 	a.HTTP = api.New(api.Deps{
-		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Limiter: store,
+		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Streams: streams.New(db.Bun), Limiter: store,
 		Checks:   map[string]api.Checker{"database": db, "kv": store},
 		Registry: newRegistry(), Version: opts.Version,
 	})

@@ -30,6 +30,20 @@ func (s *server) routes() []route {
 		{http.MethodGet, "/users", public, "", s.getUsers},
 		{http.MethodGet, "/users/:id", public, "", s.getUser},
 		{http.MethodPatch, "/users/me", needs(models.ScopeUpdateProfile), "", s.patchMe},
+		{http.MethodGet, "/users/:id/posts", public, "", s.userPosts},
+
+		{http.MethodPost, "/posts", needs(models.ScopeWritePost), "", s.createPost},
+		{http.MethodGet, "/posts", public, "", s.getPosts},
+		{http.MethodGet, "/posts/:id", public, "", s.getPost},
+		{http.MethodPut, "/posts/:id", needs(models.ScopeWritePost), "", s.revisePost},
+		{http.MethodDelete, "/posts/:id", needs(models.ScopeWritePost), "", s.postAction(http.StatusOK, s.deletePost)},
+		{http.MethodGet, "/posts/:id/revisions", public, "", s.postRevisions},
+		{http.MethodGet, "/posts/:id/thread", public, "", s.thread},
+		{http.MethodPut, "/posts/:id/repost", needs(models.ScopeWritePost), "", s.postAction(http.StatusCreated, s.repost)},
+		{http.MethodDelete, "/posts/:id/repost", needs(models.ScopeWritePost), "", s.postAction(http.StatusOK, s.unrepost)},
+		{http.MethodPut, "/posts/:id/bookmark", needs(models.ScopeWritePost), "", s.postAction(http.StatusOK, s.bookmark)},
+		{http.MethodDelete, "/posts/:id/bookmark", needs(models.ScopeWritePost), "", s.postAction(http.StatusOK, s.unbookmark)},
+		{http.MethodPost, "/text/process", public, "", s.processText},
 	}
 }
 

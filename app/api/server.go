@@ -19,8 +19,10 @@ import (
 	"github.com/pecan-social/pecan/app/config"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/streams"
 )
 
 // Checker is something /readyz asks before saying the server can serve.
@@ -34,6 +36,8 @@ type Deps struct {
 	Logger   *slog.Logger
 	Users    *users.Processor
 	Tokens   *tokens.Processor
+	Posts    *posts.Processor
+	Streams  *streams.Store
 	Limiter  kv.RateLimiter
 	Checks   map[string]Checker // name → dependency, for /readyz
 	Registry *prometheus.Registry
@@ -45,6 +49,8 @@ type server struct {
 	logger      *slog.Logger
 	users       *users.Processor
 	tokens      *tokens.Processor
+	posts       *posts.Processor
+	streams     *streams.Store
 	limiter     kv.RateLimiter
 	checks      map[string]Checker
 	version     string
@@ -54,7 +60,7 @@ type server struct {
 // New builds the echo instance with every middleware and route.
 func New(d Deps) *echo.Echo {
 	s := &server{
-		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens,
+		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, streams: d.Streams,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
 		rateClasses: map[string]rateClass{},
 	}

@@ -82,6 +82,7 @@ func ToUser(u *models.User, viewer *models.User) User {
 		ID: ID(u.ID), Username: u.Username, Name: u.Name, Type: string(u.Type),
 		CreatedAt: Time(u.CreatedAt), Locale: u.Locale, Timezone: u.Timezone,
 		Content: UserContent{Text: u.ProfileText, HTML: profileHTML(u.ProfileText), Entities: emptyEntities()},
+		Counts:  UserCounts{Posts: u.PostCount, Bookmarks: u.BookmarkCount},
 	}
 	if viewer != nil {
 		no, canFollow := false, viewer.ID != u.ID

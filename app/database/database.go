@@ -26,9 +26,24 @@ var (
 	ErrDuplicate = errors.New("duplicate")
 )
 
-// DB is the store. Its methods each do one query or one transaction.
+// DB is the store. Its query methods come from Queries, which also runs
+// inside a transaction (see InTx).
 type DB struct {
+	Queries
 	Bun *bun.DB
+}
+
+// Queries are the store's reads and writes, on the pool or on a
+// transaction. Each method is one statement.
+type Queries struct {
+	idb bun.IDB
+}
+
+// InTx runs fn in one transaction: everything fn writes lands, or none of it.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, q Queries) error) error {
+	return db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, Queries{idb: tx})
+	})
 }
 
 // Open connects to the database named by url: "postgres://…" (or
@@ -49,7 +64,7 @@ func Open(url string, maxOpenConns int) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{Bun: db}, nil
+	return &DB{Bun: db, Queries: Queries{idb: db}}, nil
 }
 
 func openPostgres(url string, maxOpenConns int) (*bun.DB, error) {

@@ -9,17 +9,17 @@ import (
 )
 
 // CreateToken inserts t and sets its ID.
-func (db *DB) CreateToken(ctx context.Context, t *models.Token) error {
-	if _, err := db.Bun.NewInsert().Model(t).Exec(ctx); err != nil {
+func (q Queries) CreateToken(ctx context.Context, t *models.Token) error {
+	if _, err := q.idb.NewInsert().Model(t).Exec(ctx); err != nil {
 		return fmt.Errorf("create token for user %d: %w", t.UserID, err)
 	}
 	return nil
 }
 
 // TokenByHash loads the token with the given hash and its user.
-func (db *DB) TokenByHash(ctx context.Context, hash string) (*models.Token, error) {
+func (q Queries) TokenByHash(ctx context.Context, hash string) (*models.Token, error) {
 	t := new(models.Token)
-	err := db.Bun.NewSelect().Model(t).Relation("User").Where("token.hash = ?", hash).Scan(ctx)
+	err := q.idb.NewSelect().Model(t).Relation("User").Where("token.hash = ?", hash).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "token")
 	}
@@ -27,9 +27,9 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*models.Token, erro
 }
 
 // TokenByID loads one token.
-func (db *DB) TokenByID(ctx context.Context, id int64) (*models.Token, error) {
+func (q Queries) TokenByID(ctx context.Context, id int64) (*models.Token, error) {
 	t := new(models.Token)
-	err := db.Bun.NewSelect().Model(t).Where("id = ?", id).Scan(ctx)
+	err := q.idb.NewSelect().Model(t).Where("id = ?", id).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("token %d", id))
 	}
@@ -37,9 +37,9 @@ func (db *DB) TokenByID(ctx context.Context, id int64) (*models.Token, error) {
 }
 
 // TokensByUser lists a user's tokens that are not revoked, newest first.
-func (db *DB) TokensByUser(ctx context.Context, userID int64) ([]*models.Token, error) {
+func (q Queries) TokensByUser(ctx context.Context, userID int64) ([]*models.Token, error) {
 	var tokens []*models.Token
-	err := db.Bun.NewSelect().Model(&tokens).
+	err := q.idb.NewSelect().Model(&tokens).
 		Where("user_id = ? AND revoked_at IS NULL", userID).
 		OrderExpr("id DESC").Scan(ctx)
 	if err != nil {
@@ -50,8 +50,8 @@ func (db *DB) TokensByUser(ctx context.Context, userID int64) ([]*models.Token, 
 
 // TouchToken records that a token was used. Writing at most once a minute
 // keeps reads from turning into writes on every request.
-func (db *DB) TouchToken(ctx context.Context, id int64, now time.Time) error {
-	_, err := db.Bun.NewUpdate().Model((*models.Token)(nil)).
+func (q Queries) TouchToken(ctx context.Context, id int64, now time.Time) error {
+	_, err := q.idb.NewUpdate().Model((*models.Token)(nil)).
 		Set("last_used_at = ?", now).
 		Where("id = ?", id).
 		Where("last_used_at IS NULL OR last_used_at < ?", now.Add(-time.Minute)).
@@ -63,8 +63,8 @@ func (db *DB) TouchToken(ctx context.Context, id int64, now time.Time) error {
 }
 
 // RevokeToken marks a token revoked; revoking twice is harmless.
-func (db *DB) RevokeToken(ctx context.Context, id int64, now time.Time) error {
-	_, err := db.Bun.NewUpdate().Model((*models.Token)(nil)).
+func (q Queries) RevokeToken(ctx context.Context, id int64, now time.Time) error {
+	_, err := q.idb.NewUpdate().Model((*models.Token)(nil)).
 		Set("revoked_at = ?", now).
 		Where("id = ? AND revoked_at IS NULL", id).
 		Exec(ctx)

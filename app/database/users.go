@@ -11,8 +11,8 @@ import (
 )
 
 // CreateUser inserts u and sets its ID. A taken username gives ErrDuplicate.
-func (db *DB) CreateUser(ctx context.Context, u *models.User) error {
-	_, err := db.Bun.NewInsert().Model(u).Exec(ctx)
+func (q Queries) CreateUser(ctx context.Context, u *models.User) error {
+	_, err := q.idb.NewInsert().Model(u).Exec(ctx)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("create user %q: %w", u.Username, ErrDuplicate)
 	}
@@ -23,9 +23,9 @@ func (db *DB) CreateUser(ctx context.Context, u *models.User) error {
 }
 
 // UserByID loads one user.
-func (db *DB) UserByID(ctx context.Context, id int64) (*models.User, error) {
+func (q Queries) UserByID(ctx context.Context, id int64) (*models.User, error) {
 	u := new(models.User)
-	err := db.Bun.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+	err := q.idb.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("user %d", id))
 	}
@@ -33,9 +33,9 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*models.User, error) {
 }
 
 // UserByUsername loads one user by name, ignoring case.
-func (db *DB) UserByUsername(ctx context.Context, username string) (*models.User, error) {
+func (q Queries) UserByUsername(ctx context.Context, username string) (*models.User, error) {
 	u := new(models.User)
-	err := db.Bun.NewSelect().Model(u).Where("username_key = ?", strings.ToLower(username)).Scan(ctx)
+	err := q.idb.NewSelect().Model(u).Where("username_key = ?", strings.ToLower(username)).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("user @%s", username))
 	}
@@ -44,27 +44,27 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (*models.User
 
 // UsersByIDsOrNames loads the users named by ids and (lower-cased) usernames,
 // in no particular order; missing ones are simply absent.
-func (db *DB) UsersByIDsOrNames(ctx context.Context, ids []int64, usernameKeys []string) ([]*models.User, error) {
+func (q Queries) UsersByIDsOrNames(ctx context.Context, ids []int64, usernameKeys []string) ([]*models.User, error) {
 	var users []*models.User
 	if len(ids) == 0 && len(usernameKeys) == 0 {
 		return users, nil
 	}
-	q := db.Bun.NewSelect().Model(&users)
+	sel := q.idb.NewSelect().Model(&users)
 	if len(ids) > 0 {
-		q = q.WhereOr("id IN (?)", bun.In(ids))
+		sel = sel.WhereOr("id IN (?)", bun.In(ids))
 	}
 	if len(usernameKeys) > 0 {
-		q = q.WhereOr("username_key IN (?)", bun.In(usernameKeys))
+		sel = sel.WhereOr("username_key IN (?)", bun.In(usernameKeys))
 	}
-	if err := q.Scan(ctx); err != nil {
+	if err := sel.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load users: %w", err)
 	}
 	return users, nil
 }
 
 // UpdateUserProfile saves the editable profile fields of u.
-func (db *DB) UpdateUserProfile(ctx context.Context, u *models.User) error {
-	_, err := db.Bun.NewUpdate().Model(u).
+func (q Queries) UpdateUserProfile(ctx context.Context, u *models.User) error {
+	_, err := q.idb.NewUpdate().Model(u).
 		Column("name", "profile_text", "locale", "timezone", "updated_at").
 		WherePK().Exec(ctx)
 	if err != nil {

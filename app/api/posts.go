@@ -1,0 +1,294 @@
+package api
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pecan-social/pecan/app/convert"
+	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/posts"
+	"github.com/pecan-social/pecan/models"
+	"github.com/pecan-social/pecan/streams"
+)
+
+// postBody is POST /posts, PUT /posts/{id} and POST /text/process.
+type postBody struct {
+	Text     *string         `json:"text"`
+	ReplyTo  *Int            `json:"reply_to"`
+	IsNSFW   *Bool           `json:"is_nsfw"`
+	Raw      json.RawMessage `json:"raw"`
+	Entities *struct {
+		ParseLinks         *Bool `json:"parse_links"`
+		ParseMarkdownLinks *Bool `json:"parse_markdown_links"`
+	} `json:"entities"`
+}
+
+func readPostInput(c echo.Context) (posts.Input, error) {
+	var body postBody
+	if err := decodeBody(c, &body); err != nil {
+		return posts.Input{}, err
+	}
+	if body.Text == nil {
+		return posts.Input{}, errs.Invalid("text", "text_missing", "text is required")
+	}
+	in := posts.Input{Text: *body.Text, Raw: body.Raw, ParseLinks: true, ParseMarkdownLinks: true}
+	if body.ReplyTo != nil {
+		in.ReplyTo = (*int64)(body.ReplyTo)
+	}
+	if body.IsNSFW != nil {
+		in.IsNSFW = (*bool)(body.IsNSFW)
+	}
+	if e := body.Entities; e != nil {
+		if e.ParseLinks != nil {
+			in.ParseLinks = bool(*e.ParseLinks)
+		}
+		if e.ParseMarkdownLinks != nil {
+			in.ParseMarkdownLinks = bool(*e.ParseMarkdownLinks)
+		}
+	}
+	return in, nil
+}
+
+// postID reads the {id} path parameter; pnut answers 400, not 404, to an id
+// that is not a number.
+func postID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.Invalid("post_id", "invalid_post_id", "post id must be a positive integer")
+	}
+	return id, nil
+}
+
+func flag(c echo.Context, name string, def bool) bool {
+	switch strings.ToLower(c.QueryParam(name)) {
+	case "1", "true":
+		return true
+	case "0", "false":
+		return false
+	}
+	return def
+}
+
+func postOptions(c echo.Context) convert.PostOptions {
+	d := convert.DefaultPostOptions
+	return convert.PostOptions{
+		Counts: flag(c, "include_counts", d.Counts),
+		HTML:   flag(c, "include_html", flag(c, "include_post_html", d.HTML)),
+		Raw:    flag(c, "include_raw", flag(c, "include_post_raw", d.Raw)),
+		User:   flag(c, "include_user", d.User),
+		Client: flag(c, "include_client", d.Client),
+	}
+}
+
+// renderPosts writes posts with the viewer's bookmark and repost state.
+func (s *server) renderPosts(c echo.Context, list []*models.Post, status int, meta Meta) error {
+	state, err := s.posts.StateFor(c.Request().Context(), viewer(c), list)
+	if err != nil {
+		return err
+	}
+	v := convert.Viewer{User: viewer(c), Bookmarked: state.Bookmarked, Reposted: state.Reposted, PublicURL: s.cfg.PublicURL()}
+	meta.Code = status
+	return render(c, Envelope{Meta: meta, Data: convert.ToPosts(list, postOptions(c), v)})
+}
+
+func (s *server) renderPost(c echo.Context, post *models.Post, status int) error {
+	if err := s.posts.AttachOriginals(c.Request().Context(), []*models.Post{post}); err != nil {
+		return err
+	}
+	state, err := s.posts.StateFor(c.Request().Context(), viewer(c), []*models.Post{post})
+	if err != nil {
+		return err
+	}
+	v := convert.Viewer{User: viewer(c), Bookmarked: state.Bookmarked, Reposted: state.Reposted, PublicURL: s.cfg.PublicURL()}
+	return render(c, Envelope{Meta: Meta{Code: status}, Data: convert.ToPost(post, postOptions(c), v)})
+}
+
+func (s *server) createPost(c echo.Context) error {
+	in, err := readPostInput(c)
+	if err != nil {
+		return err
+	}
+	tok := caller(c)
+	post, err := s.posts.Create(c.Request().Context(), tok.User, in, c.Request().Header.Get("Idempotency-Key"), tok.Label)
+	if err != nil {
+		return err
+	}
+	return s.renderPost(c, post, 201)
+}
+
+func (s *server) getPost(c echo.Context) error {
+	id, err := postID(c)
+	if err != nil {
+		return err
+	}
+	post, err := s.posts.Get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.renderPost(c, post, 200)
+}
+
+func (s *server) getPosts(c echo.Context) error {
+	var ids []int64
+	for _, part := range splitList(c.QueryParam("ids")) {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return errs.Invalid("ids", "invalid_post_id", "%q is not a post id", part)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return errs.Invalid("ids", "ids_missing", "ids must list post ids, comma-separated")
+	}
+	list, err := s.posts.GetMany(c.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
+	return s.renderPosts(c, list, 200, Meta{})
+}
+
+func (s *server) revisePost(c echo.Context) error {
+	id, err := postID(c)
+	if err != nil {
+		return err
+	}
+	in, err := readPostInput(c)
+	if err != nil {
+		return err
+	}
+	post, err := s.posts.Revise(c.Request().Context(), viewer(c), id, in)
+	if err != nil {
+		return err
+	}
+	return s.renderPost(c, post, 201)
+}
+
+func (s *server) postRevisions(c echo.Context) error {
+	id, err := postID(c)
+	if err != nil {
+		return err
+	}
+	post, revs, err := s.posts.Revisions(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	v := convert.Viewer{User: viewer(c), PublicURL: s.cfg.PublicURL()}
+	out := make([]convert.Post, len(revs))
+	for i, r := range revs {
+		out[i] = convert.ToRevision(post, r, postOptions(c), v)
+	}
+	return ok(c, out)
+}
+
+// postAction is the shape of delete, repost and bookmark: read the id, act
+// as the caller, render the post that comes back.
+func (s *server) postAction(status int, act func(c echo.Context, u *models.User, id int64) (*models.Post, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := postID(c)
+		if err != nil {
+			return err
+		}
+		post, err := act(c, viewer(c), id)
+		if err != nil {
+			return err
+		}
+		return s.renderPost(c, post, status)
+	}
+}
+
+func (s *server) deletePost(c echo.Context, u *models.User, id int64) (*models.Post, error) {
+	return s.posts.Delete(c.Request().Context(), u, id)
+}
+
+func (s *server) repost(c echo.Context, u *models.User, id int64) (*models.Post, error) {
+	return s.posts.Repost(c.Request().Context(), u, id)
+}
+
+func (s *server) unrepost(c echo.Context, u *models.User, id int64) (*models.Post, error) {
+	return s.posts.Unrepost(c.Request().Context(), u, id)
+}
+
+type bookmarkBody struct {
+	Note *string `json:"note"`
+}
+
+func (s *server) bookmark(c echo.Context, u *models.User, id int64) (*models.Post, error) {
+	var body bookmarkBody
+	if err := decodeBody(c, &body); err != nil {
+		return nil, err
+	}
+	return s.posts.Bookmark(c.Request().Context(), u, id, body.Note)
+}
+
+func (s *server) unbookmark(c echo.Context, u *models.User, id int64) (*models.Post, error) {
+	return s.posts.Unbookmark(c.Request().Context(), u, id)
+}
+
+// renderPage writes one page of a stream with pnut's pagination meta.
+func (s *server) renderPage(c echo.Context, res streams.Result) error {
+	if err := s.posts.AttachOriginals(c.Request().Context(), res.Posts); err != nil {
+		return err
+	}
+	more := res.More
+	meta := Meta{More: &more}
+	if n := len(res.Posts); n > 0 {
+		meta.MaxID, meta.MinID = convert.ID(res.Posts[0].ID), convert.ID(res.Posts[n-1].ID)
+	}
+	return s.renderPosts(c, res.Posts, 200, meta)
+}
+
+func (s *server) thread(c echo.Context) error {
+	id, err := postID(c)
+	if err != nil {
+		return err
+	}
+	post, err := s.posts.Get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.stream(c, streams.Filter{ThreadID: post.ThreadID})
+}
+
+func (s *server) userPosts(c echo.Context) error {
+	u, err := s.users.Lookup(c.Request().Context(), c.Param("id"), viewer(c))
+	if err != nil {
+		return err
+	}
+	return s.stream(c, streams.Filter{UserID: u.ID})
+}
+
+func (s *server) stream(c echo.Context, f streams.Filter) error {
+	page, err := streams.ParsePage(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	f.IncludeDeleted = flag(c, "include_deleted", true)
+	res, err := s.streams.Posts(c.Request().Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return s.renderPage(c, res)
+}
+
+// processedText is POST /text/process's answer.
+type processedText struct {
+	Text     string          `json:"text"`
+	HTML     string          `json:"html"`
+	Entities models.Entities `json:"entities"`
+}
+
+func (s *server) processText(c echo.Context) error {
+	in, err := readPostInput(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.posts.Process(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	html := convert.ToPost(&models.Post{Text: p.Text, Entities: p.Entities}, convert.DefaultPostOptions, convert.Viewer{}).Content.HTML
+	return ok(c, processedText{Text: p.Text, HTML: html, Entities: p.Entities})
+}

@@ -1,0 +1,288 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pecan-social/pecan/models"
+)
+
+// InsertPost writes p and sets its ID. A post that starts a thread is its
+// own thread root, which needs its id: that is the second statement.
+func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
+	if _, err := q.idb.NewInsert().Model(p).Exec(ctx); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("insert post: %w", ErrDuplicate)
+		}
+		return fmt.Errorf("insert post: %w", err)
+	}
+	if p.ThreadID != 0 {
+		return nil
+	}
+	p.ThreadID = p.ID
+	_, err := q.idb.NewUpdate().Model(p).Column("thread_id").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set thread of post %d: %w", p.ID, err)
+	}
+	return nil
+}
+
+// PostByID loads a post with its author.
+func (q Queries) PostByID(ctx context.Context, id int64) (*models.Post, error) {
+	p := new(models.Post)
+	err := q.idb.NewSelect().Model(p).Relation("User").Where("post.id = ?", id).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("post %d", id))
+	}
+	return p, nil
+}
+
+// PostsByIDs loads posts with their authors, in no particular order.
+func (q Queries) PostsByIDs(ctx context.Context, ids []int64) ([]*models.Post, error) {
+	var posts []*models.Post
+	if len(ids) == 0 {
+		return posts, nil
+	}
+	err := q.idb.NewSelect().Model(&posts).Relation("User").Where("post.id IN (?)", bun.In(ids)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load posts: %w", err)
+	}
+	return posts, nil
+}
+
+// ReviseWindow is what a revision may change, and the conditions under which
+// it may.
+type ReviseWindow struct {
+	PostID    int64
+	UserID    int64
+	Text      string
+	Entities  models.Entities
+	IsNSFW    bool
+	RevisedAt time.Time
+	NotBefore time.Time // the post must be younger than this
+}
+
+// RevisePost applies a revision only if the post is the user's, live, not
+// yet revised and inside the window, all in one statement, so of two racing
+// revisions exactly one changes a row. It reports whether it did.
+func (q Queries) RevisePost(ctx context.Context, w ReviseWindow) (bool, error) {
+	res, err := q.idb.NewUpdate().Model((*models.Post)(nil)).
+		Set("text = ?", w.Text).
+		Set("entities = ?", w.Entities).
+		Set("is_nsfw = ?", w.IsNSFW).
+		Set("is_revised = ?", true).
+		Set("revised_at = ?", w.RevisedAt).
+		Where("id = ? AND user_id = ? AND deleted_at IS NULL", w.PostID, w.UserID).
+		Where("is_revised = ? AND created_at > ?", false, w.NotBefore).
+		Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("revise post %d: %w", w.PostID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// InsertRevision keeps a post's earlier version.
+func (q Queries) InsertRevision(ctx context.Context, r *models.PostRevision) error {
+	if _, err := q.idb.NewInsert().Model(r).Exec(ctx); err != nil {
+		return fmt.Errorf("keep revision %d of post %d: %w", r.Revision, r.PostID, err)
+	}
+	return nil
+}
+
+// Revisions lists a post's earlier versions, oldest first.
+func (q Queries) Revisions(ctx context.Context, postID int64) ([]*models.PostRevision, error) {
+	var revs []*models.PostRevision
+	err := q.idb.NewSelect().Model(&revs).Where("post_id = ?", postID).Order("revision").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("revisions of post %d: %w", postID, err)
+	}
+	return revs, nil
+}
+
+// InsertMentionsAndTags indexes a post by the users it mentions and its
+// normalised tags.
+func (q Queries) InsertMentionsAndTags(ctx context.Context, postID int64, userIDs []int64, tags []string) error {
+	if len(userIDs) > 0 {
+		rows := make([]models.PostMention, len(userIDs))
+		for i, id := range userIDs {
+			rows[i] = models.PostMention{PostID: postID, UserID: id}
+		}
+		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return fmt.Errorf("index mentions of post %d: %w", postID, err)
+		}
+	}
+	if len(tags) > 0 {
+		rows := make([]models.PostTag, len(tags))
+		for i, tag := range tags {
+			rows[i] = models.PostTag{PostID: postID, Tag: tag}
+		}
+		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return fmt.Errorf("index tags of post %d: %w", postID, err)
+		}
+	}
+	return nil
+}
+
+// Counters a post keeps; the names are columns, never user input.
+const (
+	CountReplies   = "reply_count"
+	CountReposts   = "repost_count"
+	CountBookmarks = "bookmark_count"
+	CountThread    = "thread_count"
+	CountPosts     = "post_count"
+)
+
+// AddToPostCount moves one of a post's counters in place, so concurrent
+// changes add up instead of overwriting each other.
+func (q Queries) AddToPostCount(ctx context.Context, postID int64, column string, delta int) error {
+	_, err := q.idb.NewUpdate().Model((*models.Post)(nil)).
+		Set("? = ? + ?", bun.Ident(column), bun.Ident(column), delta).
+		Where("id = ?", postID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("count %s of post %d: %w", column, postID, err)
+	}
+	return nil
+}
+
+// AddToUserCount moves one of a user's counters in place.
+func (q Queries) AddToUserCount(ctx context.Context, userID int64, column string, delta int) error {
+	_, err := q.idb.NewUpdate().Model((*models.User)(nil)).
+		Set("? = ? + ?", bun.Ident(column), bun.Ident(column), delta).
+		Where("id = ?", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("count %s of user %d: %w", column, userID, err)
+	}
+	return nil
+}
+
+// SoftDeletePost marks a live post deleted and reports whether it was live.
+func (q Queries) SoftDeletePost(ctx context.Context, id int64, now time.Time) (bool, error) {
+	res, err := q.idb.NewUpdate().Model((*models.Post)(nil)).
+		Set("deleted_at = ?", now).
+		Where("id = ? AND deleted_at IS NULL", id).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("delete post %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// RepostsOf lists the reposts of a post.
+func (q Queries) RepostsOf(ctx context.Context, postID int64) ([]*models.Post, error) {
+	var reposts []*models.Post
+	err := q.idb.NewSelect().Model(&reposts).Where("repost_of = ?", postID).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reposts of post %d: %w", postID, err)
+	}
+	return reposts, nil
+}
+
+// RepostBy finds a user's repost of a post.
+func (q Queries) RepostBy(ctx context.Context, userID, postID int64) (*models.Post, error) {
+	p := new(models.Post)
+	err := q.idb.NewSelect().Model(p).Where("user_id = ? AND repost_of = ?", userID, postID).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("repost of %d by user %d", postID, userID))
+	}
+	return p, nil
+}
+
+// DeletePostRow removes a repost outright: reposts have no content of their
+// own to keep, and pnut answers 404 for a removed one.
+func (q Queries) DeletePostRow(ctx context.Context, id int64) (bool, error) {
+	res, err := q.idb.NewDelete().Model((*models.Post)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("remove post %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// InsertBookmark adds a bookmark; an existing one gives ErrDuplicate.
+func (q Queries) InsertBookmark(ctx context.Context, b *models.Bookmark) error {
+	_, err := q.idb.NewInsert().Model(b).Exec(ctx)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("bookmark post %d: %w", b.PostID, ErrDuplicate)
+	}
+	if err != nil {
+		return fmt.Errorf("bookmark post %d: %w", b.PostID, err)
+	}
+	return nil
+}
+
+// UpdateBookmarkNote changes the note of an existing bookmark.
+func (q Queries) UpdateBookmarkNote(ctx context.Context, userID, postID int64, note string) error {
+	_, err := q.idb.NewUpdate().Model((*models.Bookmark)(nil)).Set("note = ?", note).
+		Where("user_id = ? AND post_id = ?", userID, postID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update bookmark note of post %d: %w", postID, err)
+	}
+	return nil
+}
+
+// DeleteBookmark removes a bookmark and reports whether there was one.
+func (q Queries) DeleteBookmark(ctx context.Context, userID, postID int64) (bool, error) {
+	res, err := q.idb.NewDelete().Model((*models.Bookmark)(nil)).
+		Where("user_id = ? AND post_id = ?", userID, postID).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("remove bookmark of post %d: %w", postID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// BookmarkedAmong returns which of postIDs the user has bookmarked.
+func (q Queries) BookmarkedAmong(ctx context.Context, userID int64, postIDs []int64) (map[int64]bool, error) {
+	var ids []int64
+	if len(postIDs) > 0 {
+		err := q.idb.NewSelect().Model((*models.Bookmark)(nil)).Column("post_id").
+			Where("user_id = ? AND post_id IN (?)", userID, bun.In(postIDs)).Scan(ctx, &ids)
+		if err != nil {
+			return nil, fmt.Errorf("bookmarks of user %d: %w", userID, err)
+		}
+	}
+	return asSet(ids), nil
+}
+
+// RepostedAmong returns which of postIDs the user has reposted.
+func (q Queries) RepostedAmong(ctx context.Context, userID int64, postIDs []int64) (map[int64]bool, error) {
+	var ids []int64
+	if len(postIDs) > 0 {
+		err := q.idb.NewSelect().Model((*models.Post)(nil)).Column("repost_of").
+			Where("user_id = ? AND repost_of IN (?)", userID, bun.In(postIDs)).Scan(ctx, &ids)
+		if err != nil {
+			return nil, fmt.Errorf("reposts of user %d: %w", userID, err)
+		}
+	}
+	return asSet(ids), nil
+}
+
+func asSet(ids []int64) map[int64]bool {
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
+}
+
+// InsertEvent records a domain event in the caller's transaction.
+func (q Queries) InsertEvent(ctx context.Context, e *models.Event) error {
+	if _, err := q.idb.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("record event %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// EventsAfter lists events with an id above afterID, oldest first.
+func (q Queries) EventsAfter(ctx context.Context, afterID int64, limit int) ([]*models.Event, error) {
+	var events []*models.Event
+	err := q.idb.NewSelect().Model(&events).Where("id > ?", afterID).Order("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("events after %d: %w", afterID, err)
+	}
+	return events, nil
+}

@@ -1,0 +1,217 @@
+package posts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/text"
+	"github.com/pecan-social/pecan/models"
+)
+
+// Input is the body of a create or a revise.
+type Input struct {
+	Text               string
+	ReplyTo            *int64
+	IsNSFW             *bool // nil: #nsfw in the text decides
+	Raw                json.RawMessage
+	ParseLinks         bool
+	ParseMarkdownLinks bool
+}
+
+// Processed is text after the text rules: what would be stored and shown.
+type Processed struct {
+	Text     string
+	Entities models.Entities
+}
+
+// Process parses, measures and resolves mentions without storing anything:
+// POST /text/process, and the first step of every create and revise.
+func (p *Processor) Process(ctx context.Context, in Input) (Processed, error) {
+	stored, entities := text.Parse(in.Text, text.Options{ParseLinks: in.ParseLinks, ParseMarkdownLinks: in.ParseMarkdownLinks})
+	if strings.TrimSpace(stored) == "" {
+		return Processed{}, errs.Invalid("text", "text_missing", "text must not be empty")
+	}
+	if n := text.Length(stored, entities); n > p.rules.MaxLength {
+		return Processed{}, errs.Invalid("text", "text_too_long", "text is %d characters; the limit is %d", n, p.rules.MaxLength)
+	}
+	mentions, err := p.resolveMentions(ctx, entities.Mentions)
+	if err != nil {
+		return Processed{}, err
+	}
+	entities.Mentions = mentions
+	return Processed{Text: stored, Entities: entities}, nil
+}
+
+// resolveMentions keeps the mentions of users that exist, with their ids.
+func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Mention) ([]models.Mention, error) {
+	if len(mentions) == 0 {
+		return mentions, nil
+	}
+	keys := make([]string, len(mentions))
+	for i, m := range mentions {
+		keys[i] = strings.ToLower(m.Text)
+	}
+	found, err := p.db.UsersByIDsOrNames(ctx, nil, keys)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]int64, len(found))
+	for _, u := range found {
+		ids[u.UsernameKey] = u.ID
+	}
+	out := make([]models.Mention, 0, len(mentions))
+	for _, m := range mentions {
+		if id, ok := ids[strings.ToLower(m.Text)]; ok {
+			m.ID = strconv.FormatInt(id, 10)
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// Create makes a post. With an idempotency key, a repeat of a request that
+// succeeded returns the post it made instead of making another.
+func (p *Processor) Create(ctx context.Context, author *models.User, in Input, idempotencyKey, source string) (*models.Post, error) {
+	if idempotencyKey == "" {
+		return p.create(ctx, author, in, source)
+	}
+	return p.idempotent(ctx, author, idempotencyKey, func() (*models.Post, error) {
+		return p.create(ctx, author, in, source)
+	})
+}
+
+func (p *Processor) create(ctx context.Context, author *models.User, in Input, source string) (*models.Post, error) {
+	raw, err := p.parseRaw(in.Raw)
+	if err != nil {
+		return nil, err
+	}
+	processed, err := p.Process(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	post := &models.Post{
+		UserID: author.ID, Text: processed.Text, Entities: processed.Entities, Raw: raw,
+		IsNSFW: nsfw(in.IsNSFW, processed.Entities), SourceName: source, CreatedAt: p.clock(), User: author,
+	}
+	release, err := p.claimDuplicateWindow(ctx, author, processed.Text)
+	if err != nil {
+		return nil, err
+	}
+	err = p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		return p.insert(ctx, q, post, in.ReplyTo)
+	})
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return p.db.PostByID(ctx, post.ID) // with the author's counts as they now are
+}
+
+func nsfw(explicit *bool, e models.Entities) bool {
+	if explicit != nil {
+		return *explicit
+	}
+	return slices.ContainsFunc(e.Tags, func(t models.Tag) bool { return text.NormalizeTag(t.Text) == "nsfw" })
+}
+
+// claimDuplicateWindow takes the text's slot in the duplicate window, one
+// atomic SetNX, so of many identical concurrent posts exactly one gets
+// through. Bots are exempt. release frees the slot if the post is not made.
+func (p *Processor) claimDuplicateWindow(ctx context.Context, author *models.User, stored string) (func(), error) {
+	if author.Type == models.UserBot {
+		return func() {}, nil
+	}
+	sum := sha256.Sum256([]byte(stored))
+	key := "dup:" + strconv.FormatInt(author.ID, 10) + ":" + hex.EncodeToString(sum[:])
+	ok, err := p.store.SetNX(ctx, key, "1", p.rules.DuplicateWindow)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.Conflict("text", "duplicate_post", "you posted the same text in the last %d seconds", int(p.rules.DuplicateWindow.Seconds()))
+	}
+	return func() { _ = p.store.Delete(context.WithoutCancel(ctx), key) }, nil
+}
+
+// insert writes the post, its indexes, its counts and its events.
+func (p *Processor) insert(ctx context.Context, q database.Queries, post *models.Post, replyTo *int64) error {
+	var parent *models.Post
+	if replyTo != nil {
+		var err error
+		if parent, err = p.target(ctx, q, *replyTo); err != nil {
+			if errors.Is(err, errPostNotFound) {
+				return errs.Invalid("reply_to", "reply_to_not_found", "the post replied to does not exist or was deleted")
+			}
+			return err
+		}
+		post.ReplyTo, post.ThreadID = &parent.ID, parent.ThreadID
+	}
+	if err := q.InsertPost(ctx, post); err != nil {
+		return err
+	}
+	if err := p.index(ctx, q, post); err != nil {
+		return err
+	}
+	if err := p.count(ctx, q, post, parent, 1); err != nil {
+		return err
+	}
+	return p.createdEvents(ctx, q, post)
+}
+
+func (p *Processor) index(ctx context.Context, q database.Queries, post *models.Post) error {
+	var userIDs []int64
+	for _, m := range post.Entities.Mentions {
+		id, _ := strconv.ParseInt(m.ID, 10, 64)
+		if !slices.Contains(userIDs, id) {
+			userIDs = append(userIDs, id)
+		}
+	}
+	return q.InsertMentionsAndTags(ctx, post.ID, userIDs, tagSet(post.Entities))
+}
+
+// tagSet is the post's normalised tags, each once.
+func tagSet(e models.Entities) []string {
+	var tags []string
+	for _, t := range e.Tags {
+		if n := text.NormalizeTag(t.Text); !slices.Contains(tags, n) {
+			tags = append(tags, n)
+		}
+	}
+	return tags
+}
+
+// count moves the counters a post contributes to by delta (+1 or -1).
+func (p *Processor) count(ctx context.Context, q database.Queries, post, parent *models.Post, delta int) error {
+	if err := q.AddToUserCount(ctx, post.UserID, database.CountPosts, delta); err != nil {
+		return err
+	}
+	if parent == nil {
+		return nil
+	}
+	if err := q.AddToPostCount(ctx, parent.ID, database.CountReplies, delta); err != nil {
+		return err
+	}
+	return q.AddToPostCount(ctx, post.ThreadID, database.CountThread, delta)
+}
+
+func (p *Processor) createdEvents(ctx context.Context, q database.Queries, post *models.Post) error {
+	payload := map[string]any{"post_id": strconv.FormatInt(post.ID, 10)}
+	if err := event(ctx, q, models.EventPostCreated, post.UserID, &post.ID, payload, post.CreatedAt); err != nil {
+		return err
+	}
+	for _, m := range post.Entities.Mentions {
+		payload := map[string]any{"post_id": strconv.FormatInt(post.ID, 10), "mentioned_user_id": m.ID}
+		if err := event(ctx, q, models.EventMentionCreated, post.UserID, &post.ID, payload, post.CreatedAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}

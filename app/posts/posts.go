@@ -1,0 +1,91 @@
+// Package posts holds the pnut post rules: the length limit, the duplicate
+// window, one revision within its window, soft deletes, replies, reposts
+// and bookmarks. Every change and the events it causes are written in one
+// transaction.
+package posts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/models"
+)
+
+// Rules are the limits of the pnut post lifecycle.
+type Rules struct {
+	MaxLength       int           // code points, after markdown links are rewritten
+	DuplicateWindow time.Duration // same text, same human or feed user
+	RevisionWindow  time.Duration
+	IdempotencyTTL  time.Duration
+	MaxRawBytes     int
+	MaxNoteLength   int
+}
+
+// DefaultRules are pnut's.
+var DefaultRules = Rules{
+	MaxLength:       256,
+	DuplicateWindow: 120 * time.Second,
+	RevisionWindow:  300 * time.Second,
+	IdempotencyTTL:  time.Hour,
+	MaxRawBytes:     8192,
+	MaxNoteLength:   128,
+}
+
+// Processor applies the post rules.
+type Processor struct {
+	db    *database.DB
+	store kv.Store
+	now   func() time.Time
+	rules Rules
+}
+
+// New returns a post processor.
+func New(db *database.DB, store kv.Store, now func() time.Time, rules Rules) *Processor {
+	return &Processor{db: db, store: store, now: now, rules: rules}
+}
+
+func (p *Processor) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
+
+var errPostNotFound = errs.NotFound("post_not_found", "post not found")
+
+// live loads a post that can be acted on: it exists and is not deleted.
+func (p *Processor) live(ctx context.Context, q database.Queries, id int64) (*models.Post, error) {
+	post, err := q.PostByID(ctx, id)
+	if errors.Is(err, database.ErrNotFound) {
+		return nil, errPostNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if post.Deleted() {
+		return nil, errPostNotFound
+	}
+	return post, nil
+}
+
+// target is the post an action lands on: acting on a repost acts on the
+// original, as pnut v1 does.
+func (p *Processor) target(ctx context.Context, q database.Queries, id int64) (*models.Post, error) {
+	post, err := p.live(ctx, q, id)
+	if err != nil || post.RepostOf == nil {
+		return post, err
+	}
+	return p.live(ctx, q, *post.RepostOf)
+}
+
+// event records a domain event in the caller's transaction.
+func event(ctx context.Context, q database.Queries, typ string, userID int64, postID *int64, payload any, now time.Time) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	return q.InsertEvent(ctx, &models.Event{Type: typ, UserID: userID, PostID: postID, Payload: string(body), CreatedAt: now})
+}
+
+func ptr[T any](v T) *T { return &v }

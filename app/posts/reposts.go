@@ -1,0 +1,152 @@
+package posts
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/models"
+)
+
+// Repost makes the user's repost of a post (of the original, if the post is
+// itself a repost) and returns the original. Reposting twice is harmless.
+func (p *Processor) Repost(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
+	var original *models.Post
+	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		var err error
+		if original, err = p.target(ctx, q, postID); err != nil {
+			return err
+		}
+		now := p.clock()
+		repost := &models.Post{UserID: user.ID, RepostOf: &original.ID, CreatedAt: now, Raw: models.Raw{}}
+		err = q.InsertPost(ctx, repost)
+		if errors.Is(err, database.ErrDuplicate) {
+			return errAlreadyDone
+		}
+		if err != nil {
+			return err
+		}
+		return p.repostCounts(ctx, q, repost, original, 1, models.EventPostReposted, now)
+	})
+	if err != nil && !errors.Is(err, errAlreadyDone) {
+		return nil, err
+	}
+	return p.db.PostByID(ctx, original.ID)
+}
+
+// errAlreadyDone rolls back a transaction whose change was already made.
+var errAlreadyDone = errors.New("already done")
+
+// Unrepost removes the user's repost of a post and returns the original.
+func (p *Processor) Unrepost(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
+	var original *models.Post
+	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		var err error
+		if original, err = p.target(ctx, q, postID); err != nil {
+			return err
+		}
+		repost, err := q.RepostBy(ctx, user.ID, original.ID)
+		if errors.Is(err, database.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return p.removeRepost(ctx, q, repost, p.clock())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.db.PostByID(ctx, original.ID)
+}
+
+func (p *Processor) removeRepost(ctx context.Context, q database.Queries, repost *models.Post, now time.Time) error {
+	removed, err := q.DeletePostRow(ctx, repost.ID)
+	if err != nil || !removed {
+		return err
+	}
+	return p.repostCounts(ctx, q, repost, &models.Post{ID: *repost.RepostOf}, -1, models.EventPostUnreposted, now)
+}
+
+func (p *Processor) repostCounts(ctx context.Context, q database.Queries, repost, original *models.Post, delta int, eventType string, now time.Time) error {
+	if err := q.AddToUserCount(ctx, repost.UserID, database.CountPosts, delta); err != nil {
+		return err
+	}
+	if err := q.AddToPostCount(ctx, original.ID, database.CountReposts, delta); err != nil {
+		return err
+	}
+	payload := map[string]any{"post_id": strconv.FormatInt(original.ID, 10), "repost_id": strconv.FormatInt(repost.ID, 10)}
+	return event(ctx, q, eventType, repost.UserID, &original.ID, payload, now)
+}
+
+// Bookmark bookmarks a post for the user, with an optional private note,
+// and returns the post. Bookmarking again only changes the note.
+func (p *Processor) Bookmark(ctx context.Context, user *models.User, postID int64, note *string) (*models.Post, error) {
+	if note != nil && utf8.RuneCountInString(*note) > p.rules.MaxNoteLength {
+		return nil, errs.Invalid("note", "note_too_long", "a bookmark note must be at most %d characters", p.rules.MaxNoteLength)
+	}
+	var post *models.Post
+	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		var err error
+		if post, err = p.target(ctx, q, postID); err != nil {
+			return err
+		}
+		now := p.clock()
+		b := &models.Bookmark{UserID: user.ID, PostID: post.ID, CreatedAt: now}
+		if note != nil {
+			b.Note = *note
+		}
+		err = q.InsertBookmark(ctx, b)
+		if errors.Is(err, database.ErrDuplicate) {
+			if note == nil {
+				return nil
+			}
+			return q.UpdateBookmarkNote(ctx, user.ID, post.ID, *note)
+		}
+		if err != nil {
+			return err
+		}
+		return p.bookmarkCounts(ctx, q, user.ID, post.ID, 1, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.db.PostByID(ctx, post.ID)
+}
+
+// Unbookmark removes the user's bookmark of a post and returns the post.
+func (p *Processor) Unbookmark(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
+	var post *models.Post
+	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		var err error
+		if post, err = p.target(ctx, q, postID); err != nil {
+			return err
+		}
+		removed, err := q.DeleteBookmark(ctx, user.ID, post.ID)
+		if err != nil || !removed {
+			return err
+		}
+		return p.bookmarkCounts(ctx, q, user.ID, post.ID, -1, time.Time{})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.db.PostByID(ctx, post.ID)
+}
+
+func (p *Processor) bookmarkCounts(ctx context.Context, q database.Queries, userID, postID int64, delta int, now time.Time) error {
+	if err := q.AddToUserCount(ctx, userID, database.CountBookmarks, delta); err != nil {
+		return err
+	}
+	if err := q.AddToPostCount(ctx, postID, database.CountBookmarks, delta); err != nil {
+		return err
+	}
+	if delta < 0 {
+		return nil
+	}
+	return event(ctx, q, models.EventPostBookmarked, userID, &postID, map[string]any{"post_id": strconv.FormatInt(postID, 10)}, now)
+}

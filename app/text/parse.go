@@ -1,0 +1,108 @@
+package text
+
+import (
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"mvdan.cc/xurls/v2"
+
+	"github.com/pecan-social/pecan/models"
+)
+
+// Parse rewrites markdown links and finds entities. It returns the text as
+// stored and its entities; mentions carry no ID yet (the caller resolves
+// usernames and drops unknown ones).
+func Parse(input string, opts Options) (string, models.Entities) {
+	var e models.Entities
+	var taken claimed
+	text := input
+	if opts.ParseMarkdownLinks {
+		text, e.Links, taken = rewriteMarkdown(input)
+	}
+	runes := []rune(text)
+	if opts.ParseLinks {
+		links := findLinks(text, runes, taken)
+		for _, l := range links {
+			taken = append(taken, span{l.Pos, l.Pos + l.Len})
+		}
+		e.Links = append(e.Links, links...)
+	}
+	e.Mentions = findMentions(runes, taken)
+	e.Tags = findTags(runes, taken)
+	sortEntities(&e)
+	return text, e
+}
+
+// Length is what counts against the post limit: the code points of the
+// stored text, less the " [domain]" appended to markdown links.
+func Length(text string, e models.Entities) int {
+	n := utf8.RuneCountInString(text)
+	for _, l := range e.Links {
+		if l.AmendedLen != nil {
+			n -= *l.AmendedLen - l.Len
+		}
+	}
+	return n
+}
+
+var webSchemes = map[string]bool{"http": true, "https": true, "ftp": true, "gopher": true}
+
+// normalizeURL adds http:// to a bare link and accepts only web schemes
+// with a host.
+func normalizeURL(raw string) (string, *url.URL, bool) {
+	if !strings.Contains(raw, "://") {
+		if i := strings.IndexByte(raw, ':'); i > 0 && webSchemes[strings.ToLower(raw[:i])] {
+			return "", nil, false // "http:foo" without slashes is not a link
+		}
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !webSchemes[strings.ToLower(u.Scheme)] || u.Host == "" || strings.ContainsAny(raw, " \t\n\"<>") {
+		return "", nil, false
+	}
+	return raw, u, true
+}
+
+var relaxed = xurls.Relaxed()
+
+// findLinks finds URLs with a web scheme and bare domains of known TLDs,
+// outside the spans markdown links already claimed.
+func findLinks(text string, runes []rune, taken claimed) []models.Link {
+	var links []models.Link
+	runeAt := runeIndex(text)
+	for _, m := range relaxed.FindAllStringIndex(text, -1) {
+		start, end := m[0], m[1]
+		match := strings.TrimRight(text[start:end], "…")
+		end = start + len(match)
+		if strings.Contains(match, "@") && !strings.Contains(match, "://") {
+			continue // an email address, not a link
+		}
+		if start > 0 && (text[start-1] == '@' || text[start-1] == '.') {
+			continue
+		}
+		u, _, ok := normalizeURL(match)
+		if !ok {
+			continue
+		}
+		pos, stop := runeAt[start], runeAt[end]
+		if taken.overlaps(pos, stop) {
+			continue
+		}
+		links = append(links, models.Link{URL: u, Text: string(runes[pos:stop]), Pos: pos, Len: stop - pos})
+	}
+	return links
+}
+
+// runeIndex maps each byte offset that starts a rune (and the end) to its
+// code-point index.
+func runeIndex(s string) map[int]int {
+	idx := make(map[int]int, len(s)+1)
+	i := 0
+	for b := range s {
+		idx[b] = i
+		i++
+	}
+	idx[len(s)] = i
+	return idx
+}

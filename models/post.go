@@ -1,0 +1,118 @@
+package models
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Post is a post or a repost. A repost has RepostOf set and no text of its
+// own: it shows the original's content.
+type Post struct {
+	bun.BaseModel `bun:"table:posts"`
+
+	ID            int64      `bun:"id,pk,autoincrement"`
+	UserID        int64      `bun:"user_id,notnull"`
+	Text          string     `bun:"text,notnull"`
+	Entities      Entities   `bun:"entities,notnull"`
+	IsNSFW        bool       `bun:"is_nsfw,notnull"`
+	ReplyTo       *int64     `bun:"reply_to"`
+	ThreadID      int64      `bun:"thread_id,notnull"`
+	RepostOf      *int64     `bun:"repost_of"`
+	Raw           Raw        `bun:"raw,notnull"`
+	SourceName    string     `bun:"source_name,notnull"`
+	IsRevised     bool       `bun:"is_revised,notnull"`
+	ReplyCount    int64      `bun:"reply_count,notnull"`
+	RepostCount   int64      `bun:"repost_count,notnull"`
+	BookmarkCount int64      `bun:"bookmark_count,notnull"`
+	ThreadCount   int64      `bun:"thread_count,notnull"`
+	CreatedAt     time.Time  `bun:"created_at,notnull"`
+	RevisedAt     *time.Time `bun:"revised_at"`
+	DeletedAt     *time.Time `bun:"deleted_at"`
+
+	User     *User `bun:"rel:belongs-to,join:user_id=id"`
+	Original *Post `bun:"-"` // the reposted post, loaded for reposts
+}
+
+// Deleted reports whether the post was deleted.
+func (p *Post) Deleted() bool { return p.DeletedAt != nil }
+
+// PostRevision is a post as it was before its revision.
+type PostRevision struct {
+	bun.BaseModel `bun:"table:post_revisions"`
+
+	PostID    int64     `bun:"post_id,pk"`
+	Revision  int       `bun:"revision,pk"`
+	Text      string    `bun:"text,notnull"`
+	Entities  Entities  `bun:"entities,notnull"`
+	IsNSFW    bool      `bun:"is_nsfw,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// PostMention records that a post mentions a user.
+type PostMention struct {
+	bun.BaseModel `bun:"table:post_mentions"`
+
+	PostID int64 `bun:"post_id,pk"`
+	UserID int64 `bun:"user_id,pk"`
+}
+
+// PostTag records a post's tag, normalised for lookup.
+type PostTag struct {
+	bun.BaseModel `bun:"table:post_tags"`
+
+	PostID int64  `bun:"post_id,pk"`
+	Tag    string `bun:"tag,pk"`
+}
+
+// Bookmark is a user's bookmark of a post, with a private note.
+type Bookmark struct {
+	bun.BaseModel `bun:"table:bookmarks"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	UserID    int64     `bun:"user_id,notnull"`
+	PostID    int64     `bun:"post_id,notnull"`
+	Note      string    `bun:"note,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// Event is something that happened, written in the transaction that made
+// it happen, for the delivery queue to turn into webhooks and activities.
+type Event struct {
+	bun.BaseModel `bun:"table:events"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	Type      string    `bun:"type,notnull"`
+	UserID    int64     `bun:"user_id,notnull"`
+	PostID    *int64    `bun:"post_id"`
+	Payload   string    `bun:"payload,notnull"` // JSON
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// Event types.
+const (
+	EventPostCreated    = "post.created"
+	EventPostRevised    = "post.revised"
+	EventPostDeleted    = "post.deleted"
+	EventPostReposted   = "post.reposted"
+	EventPostUnreposted = "post.unreposted"
+	EventPostBookmarked = "post.bookmarked"
+	EventMentionCreated = "mention.created"
+)
+
+// Raw is pnut's raw: {type: [object, …]}, kept as the client sent it.
+type Raw map[string][]json.RawMessage
+
+// Value stores raw as JSON text.
+func (r Raw) Value() (driver.Value, error) {
+	if r == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(r)
+	return string(b), err
+}
+
+// Scan reads the JSON text back.
+func (r *Raw) Scan(src any) error { return scanJSON(src, r, "raw") }
