@@ -21,6 +21,9 @@ func FuzzRequestDecoding(f *testing.F) {
 		{"application/json", `{"content.text":"a","content":{"text":"b"}}`},
 		{"application/json", `{"content":"flat","content.text":"deep"}`},
 		{"application/json", `{"scopes":["basic","stream"],"expires_in":"60"}`},
+		{"application/json", `{"text":"hi @alice [x](https://a.example) #t","reply_to":"1","is_nsfw":"1","entities.parse_links":0}`},
+		{"application/json", `{"text":"r","raw":{"io.pnut.core.crosspost":[{"canonical_url":"https://a.example"}]}}`},
+		{"application/x-www-form-urlencoded", "text=hello&reply_to=abc&raw=x"},
 		{"application/json", `[1,2,3]`},
 		{"application/json", `{"a":{"b":{"c":{"d":[{"e":null}]}}}}`},
 		{"application/json; charset=utf-8", "{\"name\":\"\xff\xfe\"}"},
@@ -34,8 +37,8 @@ func FuzzRequestDecoding(f *testing.F) {
 	}
 	srv := apptest.Start(f, testenv.New(f, "sqlite"), func(c *config.Config) { c.RateLimits.Enabled = false })
 	alice := srv.CreateUser(f, "alice", models.UserHuman)
-	tok := srv.Token(f, alice, models.ScopeUpdateProfile, models.ScopeTokens)
-	targets := []struct{ method, path string }{{"PATCH", "/v1/users/me"}, {"POST", "/v1/tokens"}}
+	tok := srv.Token(f, alice, models.ScopeUpdateProfile, models.ScopeTokens, models.ScopeWritePost)
+	targets := []struct{ method, path string }{{"PATCH", "/v1/users/me"}, {"POST", "/v1/tokens"}, {"POST", "/v1/posts"}, {"POST", "/v1/text/process"}}
 
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		for _, target := range targets {

@@ -129,6 +129,7 @@ func TestPostValidation(t *testing.T) {
 			{"no text", map[string]any{}, 400, "text_missing", "text"},
 			{"blank text", map[string]any{"text": "  \n "}, 400, "text_missing", "text"},
 			{"257 characters", map[string]any{"text": strings.Repeat("é", 257)}, 400, "text_too_long", "text"},
+			{"huge markdown input", map[string]any{"text": "[x](https://a.example/" + strings.Repeat("p", 5000) + ")"}, 400, "text_too_long", "text"},
 			{"raw too large", map[string]any{"text": "x1", "raw": map[string]any{"a.b": []any{map[string]any{"v": strings.Repeat("x", 9000)}}}}, 400, "raw_too_large", "raw"},
 			{"raw not a list", map[string]any{"text": "x2", "raw": map[string]any{"a.b": "x"}}, 400, "invalid_raw", "raw"},
 			{"crosspost without url", map[string]any{"text": "x3", "raw": map[string]any{"io.pnut.core.crosspost": []any{map[string]any{"canonical_url": "not a url"}}}}, 400, "invalid_raw", "raw.io.pnut.core.crosspost"},

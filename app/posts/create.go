@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
@@ -35,6 +36,12 @@ type Processed struct {
 // Process parses, measures and resolves mentions without storing anything:
 // POST /text/process, and the first step of every create and revise.
 func (p *Processor) Process(ctx context.Context, in Input) (Processed, error) {
+	// Markdown URLs do not count against the limit, so the input may be
+	// longer than the post; but not without bound, or parsing becomes work
+	// an anonymous caller can make the server do.
+	if n := utf8.RuneCountInString(in.Text); n > p.rules.MaxInputLength {
+		return Processed{}, errs.Invalid("text", "text_too_long", "text is %d characters before markdown links are rewritten; the limit is %d", n, p.rules.MaxInputLength)
+	}
 	stored, entities := text.Parse(in.Text, text.Options{ParseLinks: in.ParseLinks, ParseMarkdownLinks: in.ParseMarkdownLinks})
 	if strings.TrimSpace(stored) == "" {
 		return Processed{}, errs.Invalid("text", "text_missing", "text must not be empty")

@@ -20,6 +20,7 @@ import (
 // Rules are the limits of the pnut post lifecycle.
 type Rules struct {
 	MaxLength       int           // code points, after markdown links are rewritten
+	MaxInputLength  int           // code points as sent, before the rewrite
 	DuplicateWindow time.Duration // same text, same human or feed user
 	RevisionWindow  time.Duration
 	IdempotencyTTL  time.Duration
@@ -30,6 +31,7 @@ type Rules struct {
 // DefaultRules are pnut's.
 var DefaultRules = Rules{
 	MaxLength:       256,
+	MaxInputLength:  4096,
 	DuplicateWindow: 120 * time.Second,
 	RevisionWindow:  300 * time.Second,
 	IdempotencyTTL:  time.Hour,

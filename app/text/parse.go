@@ -2,7 +2,9 @@ package text
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"mvdan.cc/xurls/v2"
@@ -49,9 +51,10 @@ func Length(text string, e models.Entities) int {
 var webSchemes = map[string]bool{"http": true, "https": true, "ftp": true, "gopher": true}
 
 // normalizeURL adds http:// to a bare link and accepts only web schemes
-// with a host.
+// with a host; a bare link's host must at least look like a domain.
 func normalizeURL(raw string) (string, *url.URL, bool) {
-	if !strings.Contains(raw, "://") {
+	bare := !strings.Contains(raw, "://")
+	if bare {
 		if i := strings.IndexByte(raw, ':'); i > 0 && webSchemes[strings.ToLower(raw[:i])] {
 			return "", nil, false // "http:foo" without slashes is not a link
 		}
@@ -61,17 +64,23 @@ func normalizeURL(raw string) (string, *url.URL, bool) {
 	if err != nil || !webSchemes[strings.ToLower(u.Scheme)] || u.Host == "" || strings.ContainsAny(raw, " \t\n\"<>") {
 		return "", nil, false
 	}
+	if bare && (!strings.Contains(u.Hostname(), ".") || strings.HasSuffix(u.Hostname(), ".")) {
+		return "", nil, false
+	}
 	return raw, u, true
 }
 
-var relaxed = xurls.Relaxed()
+var (
+	relaxed = xurls.Relaxed()
+	strict  = xurls.Strict()
+)
 
 // findLinks finds URLs with a web scheme and bare domains of known TLDs,
 // outside the spans markdown links already claimed.
 func findLinks(text string, runes []rune, taken claimed) []models.Link {
 	var links []models.Link
 	runeAt := runeIndex(text)
-	for _, m := range relaxed.FindAllStringIndex(text, -1) {
+	for _, m := range linkCandidates(text) {
 		start, end := m[0], m[1]
 		match := strings.TrimRight(text[start:end], "…")
 		end = start + len(match)
@@ -93,6 +102,47 @@ func findLinks(text string, runes []rune, taken claimed) []models.Link {
 	}
 	return links
 }
+
+// linkCandidates runs xurls only over the words that could hold a link (a
+// dot or "://" in them): links never contain white space, and the TLD
+// regexp costs time in proportion to what it reads, so this keeps parsing
+// cheap on long texts.
+func linkCandidates(text string) [][2]int {
+	var out [][2]int
+	for start := 0; start < len(text); {
+		wordStart := start + strings.IndexFunc(text[start:], notSpace)
+		if wordStart < start {
+			break
+		}
+		wordEnd := len(text)
+		if n := strings.IndexFunc(text[wordStart:], unicode.IsSpace); n >= 0 {
+			wordEnd = wordStart + n
+		}
+		word := text[wordStart:wordEnd]
+		if re := linkPattern(word); re != nil {
+			for _, m := range re.FindAllStringIndex(word, -1) {
+				out = append(out, [2]int{wordStart + m[0], wordStart + m[1]})
+			}
+		}
+		start = wordEnd
+	}
+	return out
+}
+
+// linkPattern picks the cheaper strict pattern for words with a scheme; the
+// relaxed one, with its list of every TLD, only for words that may hold a
+// bare domain.
+func linkPattern(word string) *regexp.Regexp {
+	switch {
+	case strings.Contains(word, "://"):
+		return strict
+	case strings.Contains(word, "."):
+		return relaxed
+	}
+	return nil
+}
+
+func notSpace(r rune) bool { return !unicode.IsSpace(r) }
 
 // runeIndex maps each byte offset that starts a rune (and the end) to its
 // code-point index.
