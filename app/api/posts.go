@@ -83,26 +83,34 @@ func postOptions(c echo.Context) convert.PostOptions {
 	}
 }
 
+// viewerOf loads what the caller did to the posts about to be shown.
+func (s *server) viewerOf(c echo.Context, list []*models.Post) (convert.Viewer, error) {
+	state, err := s.posts.StateFor(c.Request().Context(), viewer(c), list)
+	if err != nil {
+		return convert.Viewer{}, err
+	}
+	return convert.Viewer{User: viewer(c), Bookmarked: state.Bookmarked, Reposted: state.Reposted, PublicURL: s.cfg.PublicURL()}, nil
+}
+
 // renderPosts writes posts with the viewer's bookmark and repost state.
 func (s *server) renderPosts(c echo.Context, list []*models.Post, status int, meta Meta) error {
-	state, err := s.posts.StateFor(c.Request().Context(), viewer(c), list)
+	v, err := s.viewerOf(c, list)
 	if err != nil {
 		return err
 	}
-	v := convert.Viewer{User: viewer(c), Bookmarked: state.Bookmarked, Reposted: state.Reposted, PublicURL: s.cfg.PublicURL()}
 	meta.Code = status
 	return render(c, Envelope{Meta: meta, Data: convert.ToPosts(list, postOptions(c), v)})
 }
 
 func (s *server) renderPost(c echo.Context, post *models.Post, status int) error {
-	if err := s.posts.AttachOriginals(c.Request().Context(), []*models.Post{post}); err != nil {
+	list := []*models.Post{post}
+	if err := s.posts.AttachOriginals(c.Request().Context(), list); err != nil {
 		return err
 	}
-	state, err := s.posts.StateFor(c.Request().Context(), viewer(c), []*models.Post{post})
+	v, err := s.viewerOf(c, list)
 	if err != nil {
 		return err
 	}
-	v := convert.Viewer{User: viewer(c), Bookmarked: state.Bookmarked, Reposted: state.Reposted, PublicURL: s.cfg.PublicURL()}
 	return render(c, Envelope{Meta: Meta{Code: status}, Data: convert.ToPost(post, postOptions(c), v)})
 }
 

@@ -363,7 +363,16 @@ func TestRepliesRepostsBookmarksAndDelete(t *testing.T) {
 		if marked.Counts.Bookmarks != 1 || !*marked.YouBookmarked {
 			t.Fatalf("bookmark %+v", marked)
 		}
+		bob.do(t, "PUT", "/v1/posts/"+root.ID+"/bookmark", map[string]any{"note": "changed my mind"}).Expect(t, 200).Decode(t, &marked)
+		if marked.Counts.Bookmarks != 1 {
+			t.Fatalf("bookmarking again counted again: %+v", marked.Counts)
+		}
 		bob.do(t, "PUT", "/v1/posts/"+root.ID+"/bookmark", map[string]any{"note": strings.Repeat("n", 129)}).ExpectError(t, 400, "note_too_long")
+		alice.do(t, "PUT", "/v1/posts/"+reply.ID+"/bookmark", nil).Expect(t, 200)
+		alice.do(t, "DELETE", "/v1/posts/"+reply.ID+"/bookmark", nil).Expect(t, 200).Decode(t, &marked)
+		if marked.Counts.Bookmarks != 0 || *marked.YouBookmarked {
+			t.Fatalf("after unbookmark %+v", marked)
+		}
 
 		var thread []apiPost
 		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/" + deeper.ID + "/thread"}).Expect(t, 200).Decode(t, &thread)
@@ -480,6 +489,31 @@ func TestEventsRecordedWithTheirChange(t *testing.T) {
 		want := "post.created,mention.created,post.revised,post.reposted,post.bookmarked,post.unreposted,post.deleted"
 		if strings.Join(types, ",") != want {
 			t.Fatalf("events %v, want %s", types, want)
+		}
+	})
+}
+
+func TestConcurrentRepostsAndBookmarksCountOnce(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		bob := newPoster(t, srv, "bob", models.UserHuman)
+		p := alice.mustPost(t, map[string]any{"text": "popular"})
+		for _, action := range []string{"/repost", "/bookmark"} {
+			statuses, _ := fire(t, srv, 12, apptest.Request{Method: "PUT", Path: "/v1/posts/" + p.ID + action, Token: bob.token})
+			if statuses[-1] != 0 || statuses[500] != 0 {
+				t.Fatalf("%s: statuses %v", action, statuses)
+			}
+		}
+		var got apiPost
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/" + p.ID}).Expect(t, 200).Decode(t, &got)
+		if got.Counts.Reposts != 1 || got.Counts.Bookmarks != 1 {
+			t.Fatalf("counts after racing PUTs: %+v", got.Counts)
+		}
+		var bobsPosts []apiPost
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@bob/posts"}).Expect(t, 200).Decode(t, &bobsPosts)
+		if len(bobsPosts) != 1 || bobsPosts[0].User.Counts.Posts != 1 {
+			t.Fatalf("bob's reposts: %d, post count %+v", len(bobsPosts), bobsPosts)
 		}
 	})
 }

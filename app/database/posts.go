@@ -202,16 +202,16 @@ func (q Queries) DeletePostRow(ctx context.Context, id int64) (bool, error) {
 	return n == 1, err
 }
 
-// InsertBookmark adds a bookmark; an existing one gives ErrDuplicate.
-func (q Queries) InsertBookmark(ctx context.Context, b *models.Bookmark) error {
-	_, err := q.idb.NewInsert().Model(b).Exec(ctx)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("bookmark post %d: %w", b.PostID, ErrDuplicate)
-	}
+// InsertBookmark adds a bookmark and reports whether it is new. An existing
+// one is left alone without an error, which on PostgreSQL would abort the
+// caller's transaction.
+func (q Queries) InsertBookmark(ctx context.Context, b *models.Bookmark) (bool, error) {
+	res, err := q.idb.NewInsert().Model(b).On("CONFLICT (user_id, post_id) DO NOTHING").Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("bookmark post %d: %w", b.PostID, err)
+		return false, fmt.Errorf("bookmark post %d: %w", b.PostID, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // UpdateBookmarkNote changes the note of an existing bookmark.

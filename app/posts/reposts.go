@@ -15,15 +15,10 @@ import (
 // Repost makes the user's repost of a post (of the original, if the post is
 // itself a repost) and returns the original. Reposting twice is harmless.
 func (p *Processor) Repost(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
-	var original *models.Post
-	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
-		var err error
-		if original, err = p.target(ctx, q, postID); err != nil {
-			return err
-		}
+	return p.onTarget(ctx, postID, func(ctx context.Context, q database.Queries, original *models.Post) error {
 		now := p.clock()
 		repost := &models.Post{UserID: user.ID, RepostOf: &original.ID, CreatedAt: now, Raw: models.Raw{}}
-		err = q.InsertPost(ctx, repost)
+		err := q.InsertPost(ctx, repost)
 		if errors.Is(err, database.ErrDuplicate) {
 			return errAlreadyDone
 		}
@@ -32,10 +27,23 @@ func (p *Processor) Repost(ctx context.Context, user *models.User, postID int64)
 		}
 		return p.repostCounts(ctx, q, repost, original, 1, models.EventPostReposted, now)
 	})
+}
+
+// onTarget runs fn in one transaction on the live post an action lands on,
+// then returns that post as it reads afterwards, counts included.
+func (p *Processor) onTarget(ctx context.Context, postID int64, fn func(context.Context, database.Queries, *models.Post) error) (*models.Post, error) {
+	var target *models.Post
+	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		var err error
+		if target, err = p.target(ctx, q, postID); err != nil {
+			return err
+		}
+		return fn(ctx, q, target)
+	})
 	if err != nil && !errors.Is(err, errAlreadyDone) {
 		return nil, err
 	}
-	return p.db.PostByID(ctx, original.ID)
+	return p.db.PostByID(ctx, target.ID)
 }
 
 // errAlreadyDone rolls back a transaction whose change was already made.
@@ -43,12 +51,7 @@ var errAlreadyDone = errors.New("already done")
 
 // Unrepost removes the user's repost of a post and returns the original.
 func (p *Processor) Unrepost(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
-	var original *models.Post
-	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
-		var err error
-		if original, err = p.target(ctx, q, postID); err != nil {
-			return err
-		}
+	return p.onTarget(ctx, postID, func(ctx context.Context, q database.Queries, original *models.Post) error {
 		repost, err := q.RepostBy(ctx, user.ID, original.ID)
 		if errors.Is(err, database.ErrNotFound) {
 			return nil
@@ -58,10 +61,6 @@ func (p *Processor) Unrepost(ctx context.Context, user *models.User, postID int6
 		}
 		return p.removeRepost(ctx, q, repost, p.clock())
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p.db.PostByID(ctx, original.ID)
 }
 
 func (p *Processor) removeRepost(ctx context.Context, q database.Queries, repost *models.Post, now time.Time) error {
@@ -89,53 +88,34 @@ func (p *Processor) Bookmark(ctx context.Context, user *models.User, postID int6
 	if note != nil && utf8.RuneCountInString(*note) > p.rules.MaxNoteLength {
 		return nil, errs.Invalid("note", "note_too_long", "a bookmark note must be at most %d characters", p.rules.MaxNoteLength)
 	}
-	var post *models.Post
-	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
-		var err error
-		if post, err = p.target(ctx, q, postID); err != nil {
-			return err
-		}
+	return p.onTarget(ctx, postID, func(ctx context.Context, q database.Queries, post *models.Post) error {
 		now := p.clock()
 		b := &models.Bookmark{UserID: user.ID, PostID: post.ID, CreatedAt: now}
 		if note != nil {
 			b.Note = *note
 		}
-		err = q.InsertBookmark(ctx, b)
-		if errors.Is(err, database.ErrDuplicate) {
-			if note == nil {
-				return nil
-			}
+		added, err := q.InsertBookmark(ctx, b)
+		switch {
+		case err != nil:
+			return err
+		case added:
+			return p.bookmarkCounts(ctx, q, user.ID, post.ID, 1, now)
+		case note != nil:
 			return q.UpdateBookmarkNote(ctx, user.ID, post.ID, *note)
 		}
-		if err != nil {
-			return err
-		}
-		return p.bookmarkCounts(ctx, q, user.ID, post.ID, 1, now)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p.db.PostByID(ctx, post.ID)
 }
 
 // Unbookmark removes the user's bookmark of a post and returns the post.
 func (p *Processor) Unbookmark(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
-	var post *models.Post
-	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
-		var err error
-		if post, err = p.target(ctx, q, postID); err != nil {
-			return err
-		}
+	return p.onTarget(ctx, postID, func(ctx context.Context, q database.Queries, post *models.Post) error {
 		removed, err := q.DeleteBookmark(ctx, user.ID, post.ID)
 		if err != nil || !removed {
 			return err
 		}
 		return p.bookmarkCounts(ctx, q, user.ID, post.ID, -1, time.Time{})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p.db.PostByID(ctx, post.ID)
 }
 
 func (p *Processor) bookmarkCounts(ctx context.Context, q database.Queries, userID, postID int64, delta int, now time.Time) error {
