@@ -21,6 +21,7 @@ import (
 	"github.com/pecan-social/pecan/app/api"
 	"github.com/pecan-social/pecan/app/config"
 	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/graph"
 	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
@@ -47,6 +48,7 @@ type App struct {
 	Users  *users.Processor
 	Tokens *tokens.Processor
 	Posts  *posts.Processor
+	Graph  *graph.Processor
 	HTTP   *echo.Echo
 }
 
@@ -70,9 +72,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Users:  users.New(db, opts.Now, opts.BcryptCost),
 		Tokens: tokens.New(db, opts.Now),
 		Posts:  posts.New(db, store, opts.Now, posts.DefaultRules),
+		Graph:  graph.New(db, opts.Now),
 	}
 	a.HTTP = api.New(api.Deps{
-		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Streams: streams.New(db.Bun), Limiter: store,
+		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Streams: streams.New(db.Bun), Limiter: store,
 		Checks:   map[string]api.Checker{"database": db, "kv": store},
 		Registry: newRegistry(), Version: opts.Version,
 	})

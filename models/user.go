@@ -26,17 +26,19 @@ func (t UserType) Valid() bool {
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID            int64     `bun:"id,pk,autoincrement"`
-	Username      string    `bun:"username,notnull"`
-	UsernameKey   string    `bun:"username_key,notnull"` // lower-cased, unique: usernames compare case-insensitively
-	Name          string    `bun:"name,notnull"`
-	Type          UserType  `bun:"type,notnull"`
-	ProfileText   string    `bun:"profile_text,notnull"`
-	Locale        string    `bun:"locale,notnull"`
-	Timezone      string    `bun:"timezone,notnull"`
-	PasswordHash  string    `bun:"password_hash,notnull"`
-	PostCount     int64     `bun:"post_count,notnull"`
-	BookmarkCount int64     `bun:"bookmark_count,notnull"`
-	CreatedAt     time.Time `bun:"created_at,notnull"`
-	UpdatedAt     time.Time `bun:"updated_at,notnull"`
+	ID             int64     `bun:"id,pk,autoincrement"`
+	Username       string    `bun:"username,notnull"`
+	UsernameKey    string    `bun:"username_key,notnull"` // lower-cased, unique: usernames compare case-insensitively
+	Name           string    `bun:"name,notnull"`
+	Type           UserType  `bun:"type,notnull"`
+	ProfileText    string    `bun:"profile_text,notnull"`
+	Locale         string    `bun:"locale,notnull"`
+	Timezone       string    `bun:"timezone,notnull"`
+	PasswordHash   string    `bun:"password_hash,notnull"`
+	PostCount      int64     `bun:"post_count,notnull"`
+	BookmarkCount  int64     `bun:"bookmark_count,notnull"`
+	FollowerCount  int64     `bun:"follower_count,notnull"`
+	FollowingCount int64     `bun:"following_count,notnull"`
+	CreatedAt      time.Time `bun:"created_at,notnull"`
+	UpdatedAt      time.Time `bun:"updated_at,notnull"`
 }

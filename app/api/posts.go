@@ -83,13 +83,27 @@ func postOptions(c echo.Context) convert.PostOptions {
 	}
 }
 
-// viewerOf loads what the caller did to the posts about to be shown.
+// viewerOf loads what the caller did to the posts about to be shown and
+// how they stand with the authors.
 func (s *server) viewerOf(c echo.Context, list []*models.Post) (convert.Viewer, error) {
 	state, err := s.posts.StateFor(c.Request().Context(), viewer(c), list)
 	if err != nil {
 		return convert.Viewer{}, err
 	}
-	return convert.Viewer{User: viewer(c), Bookmarked: state.Bookmarked, Reposted: state.Reposted, PublicURL: s.cfg.PublicURL()}, nil
+	v, err := s.usersViewer(c, authors(list))
+	v.Bookmarked, v.Reposted = state.Bookmarked, state.Reposted
+	return v, err
+}
+
+func authors(list []*models.Post) []*models.User {
+	out := make([]*models.User, 0, len(list))
+	for _, p := range list {
+		out = append(out, p.User)
+		if p.Original != nil {
+			out = append(out, p.Original.User)
+		}
+	}
+	return out
 }
 
 // renderPosts writes posts with the viewer's bookmark and repost state.

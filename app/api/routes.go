@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -31,6 +32,16 @@ func (s *server) routes() []route {
 		{http.MethodGet, "/users/:id", public, "", s.getUser},
 		{http.MethodPatch, "/users/me", needs(models.ScopeUpdateProfile), "", s.patchMe},
 		{http.MethodGet, "/users/:id/posts", public, "", s.userPosts},
+		{http.MethodPut, "/users/:id/follow", needs(models.ScopeFollow), "", s.graphAction(s.follow)},
+		{http.MethodDelete, "/users/:id/follow", needs(models.ScopeFollow), "", s.graphAction(s.unfollow)},
+		{http.MethodPut, "/users/:id/mute", needs(models.ScopeFollow), "", s.graphAction(s.mute)},
+		{http.MethodDelete, "/users/:id/mute", needs(models.ScopeFollow), "", s.graphAction(s.unmute)},
+		{http.MethodPut, "/users/:id/block", needs(models.ScopeFollow), "", s.graphAction(s.block)},
+		{http.MethodDelete, "/users/:id/block", needs(models.ScopeFollow), "", s.graphAction(s.unblock)},
+		{http.MethodGet, "/users/:id/following", anyToken, "", s.relationList(database.Follows, false, false)},
+		{http.MethodGet, "/users/:id/followers", anyToken, "", s.relationList(database.Follows, true, false)},
+		{http.MethodGet, "/users/me/muted", anyToken, "", s.relationList(database.Mutes, false, true)},
+		{http.MethodGet, "/users/me/blocked", anyToken, "", s.relationList(database.Blocks, false, true)},
 
 		{http.MethodPost, "/posts", needs(models.ScopeWritePost), "", s.createPost},
 		{http.MethodGet, "/posts", public, "", s.getPosts},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pecan-social/pecan/app/config"
 	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/graph"
 	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
@@ -37,6 +38,7 @@ type Deps struct {
 	Users    *users.Processor
 	Tokens   *tokens.Processor
 	Posts    *posts.Processor
+	Graph    *graph.Processor
 	Streams  *streams.Store
 	Limiter  kv.RateLimiter
 	Checks   map[string]Checker // name → dependency, for /readyz
@@ -50,6 +52,7 @@ type server struct {
 	users       *users.Processor
 	tokens      *tokens.Processor
 	posts       *posts.Processor
+	graph       *graph.Processor
 	streams     *streams.Store
 	limiter     kv.RateLimiter
 	checks      map[string]Checker
@@ -60,7 +63,7 @@ type server struct {
 // New builds the echo instance with every middleware and route.
 func New(d Deps) *echo.Echo {
 	s := &server{
-		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, streams: d.Streams,
+		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, streams: d.Streams,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
 		rateClasses: map[string]rateClass{},
 	}

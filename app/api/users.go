@@ -8,6 +8,7 @@ import (
 	"github.com/pecan-social/pecan/app/convert"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/models"
 )
 
 func (s *server) getUser(c echo.Context) error {
@@ -15,7 +16,21 @@ func (s *server) getUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return ok(c, convert.ToUser(u, viewer(c)))
+	return s.renderUser(c, u)
+}
+
+// usersViewer loads how the caller stands with the users about to be shown.
+func (s *server) usersViewer(c echo.Context, list []*models.User) (convert.Viewer, error) {
+	rel, err := s.graph.RelationsWith(c.Request().Context(), viewer(c), list)
+	return convert.Viewer{User: viewer(c), Relations: rel, PublicURL: s.cfg.PublicURL()}, err
+}
+
+func (s *server) renderUser(c echo.Context, u *models.User) error {
+	v, err := s.usersViewer(c, []*models.User{u})
+	if err != nil {
+		return err
+	}
+	return ok(c, convert.ToUser(u, v))
 }
 
 func (s *server) getUsers(c echo.Context) error {
@@ -27,7 +42,11 @@ func (s *server) getUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return ok(c, convert.ToUsers(found, viewer(c)))
+	v, err := s.usersViewer(c, found)
+	if err != nil {
+		return err
+	}
+	return ok(c, convert.ToUsers(found, v))
 }
 
 func splitList(s string) []string {
@@ -63,5 +82,5 @@ func (s *server) patchMe(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return ok(c, convert.ToUser(u, u))
+	return s.renderUser(c, u)
 }

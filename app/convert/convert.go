@@ -76,27 +76,31 @@ func profileHTML(text string) string {
 	return `<span itemscope itemtype="https://pnut.io/schemas/Post">` + html.EscapeString(text) + `</span>`
 }
 
-// ToUser renders u as viewer sees it; viewer may be nil.
-func ToUser(u *models.User, viewer *models.User) User {
+// ToUser renders u as v sees it; relationship fields appear only for a
+// signed-in viewer.
+func ToUser(u *models.User, v Viewer) User {
 	out := User{
 		ID: ID(u.ID), Username: u.Username, Name: u.Name, Type: string(u.Type),
 		CreatedAt: Time(u.CreatedAt), Locale: u.Locale, Timezone: u.Timezone,
 		Content: UserContent{Text: u.ProfileText, HTML: profileHTML(u.ProfileText), Entities: emptyEntities()},
-		Counts:  UserCounts{Posts: u.PostCount, Bookmarks: u.BookmarkCount},
+		Counts: UserCounts{Posts: u.PostCount, Bookmarks: u.BookmarkCount,
+			Followers: u.FollowerCount, Following: u.FollowingCount},
 	}
-	if viewer != nil {
-		no, canFollow := false, viewer.ID != u.ID
-		out.FollowsYou, out.YouFollow, out.YouMuted, out.YouBlocked = &no, &no, &no, &no
+	if v.User != nil {
+		r := v.Relations
+		follows, followed, muted, blocked := r.YouFollow[u.ID], r.FollowsYou[u.ID], r.YouMuted[u.ID], r.YouBlocked[u.ID]
+		canFollow := v.User.ID != u.ID && !blocked
+		out.YouFollow, out.FollowsYou, out.YouMuted, out.YouBlocked = &follows, &followed, &muted, &blocked
 		out.YouCanFollow = &canFollow
 	}
 	return out
 }
 
 // ToUsers renders a list.
-func ToUsers(us []*models.User, viewer *models.User) []User {
+func ToUsers(us []*models.User, v Viewer) []User {
 	out := make([]User, len(us))
 	for i, u := range us {
-		out[i] = ToUser(u, viewer)
+		out[i] = ToUser(u, v)
 	}
 	return out
 }
@@ -157,7 +161,7 @@ func ToTokenInfo(t *models.Token, publicURL string) TokenInfo {
 	return TokenInfo{
 		App:    TokenApp{ID: "personal", Name: "Personal access token", URL: publicURL},
 		Scopes: t.Scopes.Strings(),
-		User:   ToUser(t.User, t.User),
+		User:   ToUser(t.User, Viewer{User: t.User}),
 		Token:  ToToken(t, ""),
 	}
 }

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"github.com/pecan-social/pecan/app/graph"
 	"github.com/pecan-social/pecan/app/text"
 	"github.com/pecan-social/pecan/models"
 )
@@ -17,9 +18,11 @@ type PostOptions struct {
 // DefaultPostOptions are pnut's defaults.
 var DefaultPostOptions = PostOptions{Counts: true, HTML: true, User: true, Client: true}
 
-// Viewer is who is looking and what they did to the posts shown.
+// Viewer is who is looking, how they stand with the users shown, and what
+// they did to the posts shown.
 type Viewer struct {
 	User       *models.User
+	Relations  graph.Relations
 	Bookmarked map[int64]bool
 	Reposted   map[int64]bool
 	PublicURL  string
@@ -77,7 +80,7 @@ func ToPost(p *models.Post, opts PostOptions, v Viewer) Post {
 		out.ReplyTo = ID(*p.ReplyTo)
 	}
 	if opts.User && p.User != nil {
-		u := ToUser(p.User, v.User)
+		u := ToUser(p.User, v)
 		out.User = &u
 	} else {
 		out.UserID = ID(p.UserID)

@@ -134,6 +134,8 @@ const (
 	CountBookmarks = "bookmark_count"
 	CountThread    = "thread_count"
 	CountPosts     = "post_count"
+	CountFollowers = "follower_count"
+	CountFollowing = "following_count"
 )
 
 // AddToPostCount moves one of a post's counters in place, so concurrent

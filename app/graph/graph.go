@@ -1,0 +1,165 @@
+// Package graph holds the rules of the social graph: who follows, mutes
+// and blocks whom, and the counts those keep.
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/models"
+)
+
+// Processor applies the graph rules.
+type Processor struct {
+	db  *database.DB
+	now func() time.Time
+}
+
+// New returns a graph processor.
+func New(db *database.DB, now func() time.Time) *Processor {
+	return &Processor{db: db, now: now}
+}
+
+func notSelf(viewer, target *models.User) error {
+	if viewer.ID == target.ID {
+		return errs.Invalid("user_id", "cannot_target_self", "you cannot do that to yourself")
+	}
+	return nil
+}
+
+// Follow makes viewer follow target, unless either blocks the other.
+func (p *Processor) Follow(ctx context.Context, viewer, target *models.User) error {
+	if err := notSelf(viewer, target); err != nil {
+		return err
+	}
+	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		if blocked, err := p.blockedEitherWay(ctx, q, viewer.ID, target.ID); err != nil || blocked {
+			if err == nil {
+				err = errs.Forbidden("blocked", "you cannot follow this user")
+			}
+			return err
+		}
+		added, err := q.AddRelation(ctx, database.Follows, viewer.ID, target.ID, p.now().UTC())
+		if err != nil || !added {
+			return err
+		}
+		return followCounts(ctx, q, viewer.ID, target.ID, 1)
+	})
+}
+
+// Unfollow ends a follow, if there was one.
+func (p *Processor) Unfollow(ctx context.Context, viewer, target *models.User) error {
+	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		return unfollow(ctx, q, viewer.ID, target.ID)
+	})
+}
+
+func unfollow(ctx context.Context, q database.Queries, follower, followee int64) error {
+	removed, err := q.RemoveRelation(ctx, database.Follows, follower, followee)
+	if err != nil || !removed {
+		return err
+	}
+	return followCounts(ctx, q, follower, followee, -1)
+}
+
+func followCounts(ctx context.Context, q database.Queries, follower, followee int64, delta int) error {
+	if err := q.AddToUserCount(ctx, follower, database.CountFollowing, delta); err != nil {
+		return err
+	}
+	return q.AddToUserCount(ctx, followee, database.CountFollowers, delta)
+}
+
+func (p *Processor) blockedEitherWay(ctx context.Context, q database.Queries, a, b int64) (bool, error) {
+	out, err := q.RelatedAmong(ctx, database.Blocks, a, []int64{b}, false)
+	if err != nil || out[b] {
+		return out[b], err
+	}
+	in, err := q.RelatedAmong(ctx, database.Blocks, a, []int64{b}, true)
+	return in[b], err
+}
+
+// Mute hides target's posts from viewer's streams.
+func (p *Processor) Mute(ctx context.Context, viewer, target *models.User) error {
+	if err := notSelf(viewer, target); err != nil {
+		return err
+	}
+	_, err := p.db.AddRelation(ctx, database.Mutes, viewer.ID, target.ID, p.now().UTC())
+	return err
+}
+
+// Unmute undoes a mute.
+func (p *Processor) Unmute(ctx context.Context, viewer, target *models.User) error {
+	_, err := p.db.RemoveRelation(ctx, database.Mutes, viewer.ID, target.ID)
+	return err
+}
+
+// Block hides each from the other and ends follows both ways.
+func (p *Processor) Block(ctx context.Context, viewer, target *models.User) error {
+	if err := notSelf(viewer, target); err != nil {
+		return err
+	}
+	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		if _, err := q.AddRelation(ctx, database.Blocks, viewer.ID, target.ID, p.now().UTC()); err != nil {
+			return err
+		}
+		if err := unfollow(ctx, q, viewer.ID, target.ID); err != nil {
+			return err
+		}
+		return unfollow(ctx, q, target.ID, viewer.ID)
+	})
+}
+
+// Unblock undoes a block; the follows it ended stay ended.
+func (p *Processor) Unblock(ctx context.Context, viewer, target *models.User) error {
+	_, err := p.db.RemoveRelation(ctx, database.Blocks, viewer.ID, target.ID)
+	return err
+}
+
+// Relations is how the viewer stands with each of a set of users.
+type Relations struct {
+	YouFollow, FollowsYou, YouMuted, YouBlocked map[int64]bool
+}
+
+// RelationsWith loads the viewer's relations with users, four queries in all.
+func (p *Processor) RelationsWith(ctx context.Context, viewer *models.User, users []*models.User) (Relations, error) {
+	if viewer == nil {
+		return Relations{}, nil
+	}
+	ids := make([]int64, 0, len(users))
+	for _, u := range users {
+		if u != nil {
+			ids = append(ids, u.ID)
+		}
+	}
+	var r Relations
+	var err error
+	steps := []struct {
+		dst      *map[int64]bool
+		g        database.Graph
+		incoming bool
+	}{
+		{&r.YouFollow, database.Follows, false}, {&r.FollowsYou, database.Follows, true},
+		{&r.YouMuted, database.Mutes, false}, {&r.YouBlocked, database.Blocks, false},
+	}
+	for _, s := range steps {
+		if *s.dst, err = p.db.RelatedAmong(ctx, s.g, viewer.ID, ids, s.incoming); err != nil {
+			return Relations{}, err
+		}
+	}
+	return r, nil
+}
+
+// Page lists one page of a user's follows, followers, mutes or blocks.
+func (p *Processor) Page(ctx context.Context, g database.Graph, userID int64, incoming bool, beforeID, sinceID int64, count int) ([]database.RelationUser, bool, error) {
+	list, err := p.db.RelationPage(ctx, g, userID, incoming, beforeID, sinceID, count+1)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(list) > count
+	if more {
+		list = list[:count]
+	}
+	return list, more, nil
+}
