@@ -73,46 +73,102 @@ type Store struct {
 // New returns a stream store.
 func New(db *bun.DB) *Store { return &Store{db: db} }
 
-// Filter narrows a stream.
+// Kind names a stream.
+type Kind int
+
+// The streams.
+const (
+	UserPosts Kind = iota // one user's posts and reposts
+	Thread                // one thread
+	Global                // posts of human users
+	Personal              // the viewer's and the people they follow
+	Unified               // Personal plus posts mentioning the viewer
+	Mentions              // posts mentioning one user
+	Tag                   // posts with one normalised tag
+)
+
+// Filter says which stream and how to narrow it. Mutes and blocks apply to
+// the streams a viewer reads about others (not to a user's own page).
 type Filter struct {
-	UserID         int64 // posts by this user
-	ThreadID       int64 // posts in this thread
+	Kind           Kind
+	UserID         int64  // UserPosts, Mentions
+	ThreadID       int64  // Thread
+	Tag            string // Tag, normalised
+	ViewerID       int64  // 0: signed out
 	IncludeDeleted bool
+	IncludeMuted   bool
+	IncludeReplies bool
 }
 
-// Posts pages through the posts matching f.
+// Posts pages through the posts of a stream.
 func (s *Store) Posts(ctx context.Context, f Filter, page Page) (Result, error) {
 	var posts []*models.Post
 	q := s.db.NewSelect().Model(&posts).Relation("User")
-	switch {
-	case f.UserID != 0:
-		q = q.Where("post.user_id = ?", f.UserID)
-	case f.ThreadID != 0:
-		q = q.Where("post.thread_id = ?", f.ThreadID)
-	}
-	if !f.IncludeDeleted {
-		q = q.Where("post.deleted_at IS NULL")
-	}
-	if err := paginate(q, page).Scan(ctx); err != nil {
+	q, order := selectStream(q, f)
+	q = narrow(q, f)
+	if err := paginate(q, order, page).Scan(ctx); err != nil {
 		return Result{}, fmt.Errorf("stream: %w", err)
 	}
 	return trim(posts, page), nil
 }
 
-// paginate bounds the query by ids and reads one row more than asked, to
-// know whether there are more.
-func paginate(q *bun.SelectQuery, page Page) *bun.SelectQuery {
+// selectStream picks the stream's posts and the column it is ordered by:
+// streams found through an index table walk that table's index, so a page
+// reads count rows, not the stream's history.
+func selectStream(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
+	switch f.Kind {
+	case UserPosts:
+		return q.Where("post.user_id = ?", f.UserID), "post.id"
+	case Thread:
+		return q.Where("post.thread_id = ?", f.ThreadID), "post.id"
+	case Global:
+		return q.Where("? = ?", bun.Ident("user.type"), models.UserHuman), "post.id"
+	case Personal:
+		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?))", f.ViewerID, f.ViewerID), "post.id"
+	case Unified:
+		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?) OR post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?))",
+			f.ViewerID, f.ViewerID, f.ViewerID), "post.id"
+	case Mentions:
+		return q.Join("JOIN post_mentions AS pm ON pm.post_id = post.id").Where("pm.user_id = ?", f.UserID), "pm.post_id"
+	default: // Tag
+		return q.Join("JOIN post_tags AS pt ON pt.post_id = post.id").Where("pt.tag = ?", f.Tag), "pt.post_id"
+	}
+}
+
+// narrow applies what the viewer asked to see and what they hid.
+func narrow(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
+	if !f.IncludeDeleted {
+		q = q.Where("post.deleted_at IS NULL")
+	}
+	if !f.IncludeReplies {
+		q = q.Where("post.reply_to IS NULL")
+	}
+	if f.ViewerID == 0 || f.Kind == UserPosts {
+		return q
+	}
+	q = q.Where("post.user_id NOT IN (SELECT blocked_id FROM blocks WHERE user_id = ?)", f.ViewerID).
+		Where("post.user_id NOT IN (SELECT user_id FROM blocks WHERE blocked_id = ?)", f.ViewerID)
+	if !f.IncludeMuted {
+		q = q.Where("post.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)", f.ViewerID)
+	}
+	return q
+}
+
+// paginate bounds the query by ids on the ordering column and reads one row
+// more than asked, to know whether there are more.
+func paginate(q *bun.SelectQuery, column string, page Page) *bun.SelectQuery {
+	col := bun.Safe(column)
 	if page.BeforeID > 0 {
-		q = q.Where("post.id < ?", page.BeforeID)
+		q = q.Where("? < ?", col, page.BeforeID)
 	}
 	if page.SinceID > 0 {
-		q = q.Where("post.id > ?", page.SinceID)
+		q = q.Where("? > ?", col, page.SinceID)
 	}
-	order := "post.id DESC"
+	direction := bun.Safe("DESC")
 	if page.Count < 0 {
-		order = "post.id ASC"
+		direction = "ASC"
 	}
-	return q.OrderExpr(order).Limit(int64(abs(page.Count) + 1))
+	return q.OrderExpr("? ?", col, direction).Limit(int64(abs(page.Count) + 1))
 }
 
 func trim(posts []*models.Post, page Page) Result {
@@ -133,4 +189,63 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// Bookmark is a bookmarked post with the bookmark's id (its place in the
+// stream) and note.
+type Bookmark struct {
+	ID   int64
+	Note string
+	Post *models.Post
+}
+
+// BookmarkResult is one page of a user's bookmarks, newest first.
+type BookmarkResult struct {
+	Bookmarks []Bookmark
+	More      bool
+}
+
+// Bookmarks pages through a user's bookmarks in the order they were made.
+func (s *Store) Bookmarks(ctx context.Context, userID int64, page Page) (BookmarkResult, error) {
+	var rows []models.Bookmark
+	q := s.db.NewSelect().Model(&rows).Where("user_id = ?", userID)
+	if err := paginate(q, "bookmark.id", page).Scan(ctx); err != nil {
+		return BookmarkResult{}, fmt.Errorf("bookmarks of user %d: %w", userID, err)
+	}
+	n := abs(page.Count)
+	res := BookmarkResult{More: len(rows) > n}
+	if res.More {
+		rows = rows[:n]
+	}
+	if page.Count < 0 {
+		slices.Reverse(rows)
+	}
+	posts, err := s.postsByID(ctx, rows)
+	if err != nil {
+		return BookmarkResult{}, err
+	}
+	for _, b := range rows {
+		if p := posts[b.PostID]; p != nil {
+			res.Bookmarks = append(res.Bookmarks, Bookmark{ID: b.ID, Note: b.Note, Post: p})
+		}
+	}
+	return res, nil
+}
+
+func (s *Store) postsByID(ctx context.Context, rows []models.Bookmark) (map[int64]*models.Post, error) {
+	ids := make([]int64, len(rows))
+	for i, b := range rows {
+		ids[i] = b.PostID
+	}
+	var posts []*models.Post
+	if len(ids) > 0 {
+		if err := s.db.NewSelect().Model(&posts).Relation("User").Where("post.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("bookmarked posts: %w", err)
+		}
+	}
+	out := make(map[int64]*models.Post, len(posts))
+	for _, p := range posts {
+		out[p.ID] = p
+	}
+	return out, nil
 }

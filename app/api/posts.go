@@ -10,6 +10,7 @@ import (
 	"github.com/pecan-social/pecan/app/convert"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/app/posts"
+	"github.com/pecan-social/pecan/app/text"
 	"github.com/pecan-social/pecan/models"
 	"github.com/pecan-social/pecan/streams"
 )
@@ -249,17 +250,29 @@ func (s *server) unbookmark(c echo.Context, u *models.User, id int64) (*models.P
 	return s.posts.Unbookmark(c.Request().Context(), u, id)
 }
 
-// renderPage writes one page of a stream with pnut's pagination meta.
-func (s *server) renderPage(c echo.Context, res streams.Result) error {
-	if err := s.posts.AttachOriginals(c.Request().Context(), res.Posts); err != nil {
+// renderPage writes one page of a stream with pnut's pagination meta;
+// pageIDs are the posts' places in the stream (their ids, or for bookmarks
+// the bookmarks' ids) and decorate may add per-post fields.
+func (s *server) renderPage(c echo.Context, list []*models.Post, pageIDs []int64, more bool, decorate func(i int, p *convert.Post)) error {
+	if err := s.posts.AttachOriginals(c.Request().Context(), list); err != nil {
 		return err
 	}
-	more := res.More
-	meta := Meta{More: &more}
-	if n := len(res.Posts); n > 0 {
-		meta.MaxID, meta.MinID = convert.ID(res.Posts[0].ID), convert.ID(res.Posts[n-1].ID)
+	v, err := s.viewerOf(c, list)
+	if err != nil {
+		return err
 	}
-	return s.renderPosts(c, res.Posts, 200, meta)
+	out := convert.ToPosts(list, postOptions(c), v)
+	for i := range out {
+		out[i].PaginationID = convert.ID(pageIDs[i])
+		if decorate != nil {
+			decorate(i, &out[i])
+		}
+	}
+	meta := Meta{Code: 200, More: &more}
+	if n := len(pageIDs); n > 0 {
+		meta.MaxID, meta.MinID = convert.ID(pageIDs[0]), convert.ID(pageIDs[n-1])
+	}
+	return render(c, Envelope{Meta: meta, Data: out})
 }
 
 func (s *server) thread(c echo.Context) error {
@@ -271,7 +284,7 @@ func (s *server) thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, streams.Filter{ThreadID: post.ThreadID})
+	return s.stream(c, streams.Filter{Kind: streams.Thread, ThreadID: post.ThreadID})
 }
 
 func (s *server) userPosts(c echo.Context) error {
@@ -279,7 +292,7 @@ func (s *server) userPosts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, streams.Filter{UserID: u.ID})
+	return s.stream(c, streams.Filter{Kind: streams.UserPosts, UserID: u.ID})
 }
 
 func (s *server) stream(c echo.Context, f streams.Filter) error {
@@ -288,11 +301,75 @@ func (s *server) stream(c echo.Context, f streams.Filter) error {
 		return err
 	}
 	f.IncludeDeleted = flag(c, "include_deleted", true)
+	f.IncludeMuted = flag(c, "include_muted", false)
+	f.IncludeReplies = flag(c, "include_replies", true)
+	if v := viewer(c); v != nil {
+		f.ViewerID = v.ID
+	}
 	res, err := s.streams.Posts(c.Request().Context(), f, page)
 	if err != nil {
 		return err
 	}
-	return s.renderPage(c, res)
+	ids := make([]int64, len(res.Posts))
+	for i, p := range res.Posts {
+		ids[i] = p.ID
+	}
+	return s.renderPage(c, res.Posts, ids, res.More, nil)
+}
+
+func (s *server) globalStream(c echo.Context) error {
+	return s.stream(c, streams.Filter{Kind: streams.Global})
+}
+
+func (s *server) personalStream(c echo.Context) error {
+	return s.stream(c, streams.Filter{Kind: streams.Personal})
+}
+
+func (s *server) unifiedStream(c echo.Context) error {
+	return s.stream(c, streams.Filter{Kind: streams.Unified})
+}
+
+func (s *server) tagStream(c echo.Context) error {
+	tag := text.NormalizeTag(c.Param("tag"))
+	if tag == "" {
+		return errs.Invalid("tag", "invalid_tag", "tag must not be empty")
+	}
+	return s.stream(c, streams.Filter{Kind: streams.Tag, Tag: tag})
+}
+
+func (s *server) mentionStream(c echo.Context) error {
+	u, err := s.users.Lookup(c.Request().Context(), c.Param("id"), viewer(c))
+	if err != nil {
+		return err
+	}
+	return s.stream(c, streams.Filter{Kind: streams.Mentions, UserID: u.ID})
+}
+
+// bookmarkStream lists a user's bookmarks in bookmark order; notes are
+// shown only to their owner.
+func (s *server) bookmarkStream(c echo.Context) error {
+	u, err := s.users.Lookup(c.Request().Context(), c.Param("id"), viewer(c))
+	if err != nil {
+		return err
+	}
+	page, err := streams.ParsePage(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	res, err := s.streams.Bookmarks(c.Request().Context(), u.ID, page)
+	if err != nil {
+		return err
+	}
+	list, ids := make([]*models.Post, len(res.Bookmarks)), make([]int64, len(res.Bookmarks))
+	for i, b := range res.Bookmarks {
+		list[i], ids[i] = b.Post, b.ID
+	}
+	own := viewer(c) != nil && viewer(c).ID == u.ID
+	return s.renderPage(c, list, ids, res.More, func(i int, p *convert.Post) {
+		if own {
+			p.Note = &res.Bookmarks[i].Note
+		}
+	})
 }
 
 // processedText is POST /text/process's answer.

@@ -55,6 +55,13 @@ func (s *server) routes() []route {
 		{http.MethodPut, "/posts/:id/bookmark", needs(models.ScopeWritePost), "", s.postAction(http.StatusOK, s.bookmark)},
 		{http.MethodDelete, "/posts/:id/bookmark", needs(models.ScopeWritePost), "", s.postAction(http.StatusOK, s.unbookmark)},
 		{http.MethodPost, "/text/process", public, "", s.processText},
+
+		{http.MethodGet, "/posts/streams/global", public, "", s.globalStream},
+		{http.MethodGet, "/posts/streams/me", needs(models.ScopeStream), "", s.personalStream},
+		{http.MethodGet, "/posts/streams/unified", needs(models.ScopeStream), "", s.unifiedStream},
+		{http.MethodGet, "/posts/tags/:tag", public, "", s.tagStream},
+		{http.MethodGet, "/users/:id/mentions", public, "", s.mentionStream},
+		{http.MethodGet, "/users/:id/bookmarks", anyToken, "", s.bookmarkStream},
 	}
 }
 

@@ -70,6 +70,7 @@ type Post struct {
 	YouBookmarked *bool        `json:"you_bookmarked,omitempty"`
 	YouReposted   *bool        `json:"you_reposted,omitempty"`
 	PaginationID  string       `json:"pagination_id,omitempty"`
+	Note          *string      `json:"note,omitempty"`
 }
 
 // ToPost renders a post as v sees it. A repost mirrors its original's

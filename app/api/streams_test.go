@@ -1,0 +1,168 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pecan-social/pecan/app/apptest"
+	"github.com/pecan-social/pecan/app/testenv"
+	"github.com/pecan-social/pecan/models"
+)
+
+// streamScenario is four people and a bot who follow, mute, block, post,
+// reply, mention and repost; each stream is checked against what pnut
+// would show.
+type streamScenario struct {
+	srv                *apptest.Server
+	amy, bob, cat, dan member
+	ids                map[string]string // post name → id
+}
+
+func newStreamScenario(t *testing.T, b testenv.Backend) *streamScenario {
+	srv := startPosts(t, b)
+	s := &streamScenario{srv: srv, amy: newMember(t, srv, "amy"), bob: newMember(t, srv, "bob"),
+		cat: newMember(t, srv, "cat"), dan: newMember(t, srv, "dan"), ids: map[string]string{}}
+	bot := newPoster(t, srv, "newsbot", models.UserBot)
+	s.amy.act(t, "PUT", "/v1/users/@bob/follow").Expect(t, 200)
+	s.amy.act(t, "PUT", "/v1/users/@cat/follow").Expect(t, 200)
+	s.amy.act(t, "PUT", "/v1/users/@dan/mute").Expect(t, 200)
+	s.bob.act(t, "PUT", "/v1/users/@cat/block").Expect(t, 200)
+
+	s.ids["a1"] = s.amy.mustPost(t, map[string]any{"text": "hello from amy #pecan"}).ID
+	s.ids["b1"] = s.bob.mustPost(t, map[string]any{"text": "bob here @amy"}).ID
+	s.ids["c1"] = s.cat.mustPost(t, map[string]any{"text": "cat says #pecan"}).ID
+	s.ids["d1"] = s.dan.mustPost(t, map[string]any{"text": "dan talks to @amy #pecan"}).ID
+	s.ids["n1"] = bot.mustPost(t, map[string]any{"text": "news #pecan"}).ID
+	s.ids["b2"] = s.bob.mustPost(t, map[string]any{"text": "nice", "reply_to": s.ids["a1"]}).ID
+	s.cat.do(t, "PUT", "/v1/posts/"+s.ids["a1"]+"/repost", nil).Expect(t, 201)
+	var catPosts []apiPost
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@cat/posts?count=1"}).Expect(t, 200).Decode(t, &catPosts)
+	s.ids["c2"] = catPosts[0].ID
+	s.ids["a2"] = s.amy.mustPost(t, map[string]any{"text": "#Pecan again"}).ID
+	s.ids["d2"] = s.dan.mustPost(t, map[string]any{"text": "dan alone"}).ID
+	return s
+}
+
+// read fetches a stream and names the posts it holds.
+func (s *streamScenario) read(t *testing.T, token, path string) ([]string, map[string]any) {
+	t.Helper()
+	resp := s.srv.Do(t, apptest.Request{Method: "GET", Path: path, Token: token}).Expect(t, 200)
+	var list []apiPost
+	resp.Decode(t, &list)
+	names := make([]string, len(list))
+	for i, p := range list {
+		names[i] = s.name(p.ID)
+	}
+	return names, resp.Meta
+}
+
+func (s *streamScenario) name(id string) string {
+	for n, v := range s.ids {
+		if v == id {
+			return n
+		}
+	}
+	return "?" + id
+}
+
+func TestStreamsScenario(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		amy, bob, cat := s.amy.graph, s.bob.graph, s.cat.graph
+		cases := []struct {
+			name, token, path, want string
+		}{
+			{"global signed out", "", "/v1/posts/streams/global", "d2,a2,c2,b2,d1,c1,b1,a1"},
+			{"global hides amy's mutes", amy, "/v1/posts/streams/global", "a2,c2,b2,c1,b1,a1"},
+			{"global with muted", amy, "/v1/posts/streams/global?include_muted=1", "d2,a2,c2,b2,d1,c1,b1,a1"},
+			{"global hides whom bob blocks", bob, "/v1/posts/streams/global", "d2,a2,b2,d1,b1,a1"},
+			{"global hides who blocked cat", cat, "/v1/posts/streams/global", "d2,a2,c2,d1,c1,a1"},
+			{"personal", amy, "/v1/posts/streams/me", "a2,c2,b2,c1,b1,a1"},
+			{"personal without replies", amy, "/v1/posts/streams/me?include_replies=0", "a2,c2,c1,b1,a1"},
+			{"personal of bob", bob, "/v1/posts/streams/me", "b2,b1"},
+			{"unified", amy, "/v1/posts/streams/unified", "a2,c2,b2,c1,b1,a1"},
+			{"unified with muted", amy, "/v1/posts/streams/unified?include_muted=1", "a2,c2,b2,d1,c1,b1,a1"},
+			{"mentions signed out", "", "/v1/users/@amy/mentions", "d1,b1"},
+			{"mentions hide mutes", amy, "/v1/users/@amy/mentions", "b1"},
+			{"tag", "", "/v1/posts/tags/pecan", "a2,n1,d1,c1,a1"},
+			{"tag is normalised", amy, "/v1/posts/tags/PE_CAN", "a2,n1,c1,a1"},
+			{"user posts show muted users", amy, "/v1/users/@dan/posts", "d2,d1"},
+			{"thread", "", "/v1/posts/" + s.ids["b2"] + "/thread", "b2,a1"},
+		}
+		for _, tc := range cases {
+			got, _ := s.read(t, tc.token, tc.path)
+			if strings.Join(got, ",") != tc.want {
+				t.Errorf("%s: %v, want %s", tc.name, got, tc.want)
+			}
+		}
+	})
+}
+
+func TestStreamPagesBothWays(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		amy := s.amy.graph
+		var pages []string
+		before := ""
+		for range 3 {
+			got, meta := s.read(t, amy, "/v1/posts/streams/global?count=2"+before)
+			pages = append(pages, strings.Join(got, ","))
+			before = "&before_id=" + meta["min_id"].(string)
+		}
+		if strings.Join(pages, " | ") != "a2,c2 | b2,c1 | b1,a1" {
+			t.Fatalf("newest first: %v", pages)
+		}
+		pages, since := nil, ""
+		for range 3 {
+			got, meta := s.read(t, amy, "/v1/posts/streams/global?count=-2"+since)
+			pages = append(pages, strings.Join(got, ","))
+			since = "&since_id=" + meta["max_id"].(string)
+		}
+		if strings.Join(pages, " | ") != "b1,a1 | b2,c1 | a2,c2" {
+			t.Fatalf("oldest first: %v", pages)
+		}
+		if _, meta := s.read(t, amy, "/v1/posts/streams/global?count=-2"+since); meta["more"] != false {
+			t.Fatalf("a page past the end says more: %v", meta)
+		}
+	})
+}
+
+func TestStreamErrors(t *testing.T) {
+	srv := startPosts(t, testenv.New(t, "sqlite"))
+	amy := newMember(t, srv, "amy")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me"}).ExpectError(t, 401, "token_missing")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me", Token: amy.token}).ExpectError(t, 403, "scope_missing")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?since_id=abc"}).ExpectError(t, 400, "invalid_pagination")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@nobody/mentions"}).ExpectError(t, 404, "user_not_found")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/abc/mentions"}).ExpectError(t, 400, "invalid_user_id")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/tags/___"}).ExpectError(t, 400, "invalid_tag")
+}
+
+func TestBookmarkStream(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy, bob := newMember(t, srv, "amy"), newMember(t, srv, "bob")
+		first := bob.mustPost(t, map[string]any{"text": "first"})
+		second := bob.mustPost(t, map[string]any{"text": "second"})
+		// Bookmark the older post last: the stream follows bookmark time.
+		amy.do(t, "PUT", "/v1/posts/"+second.ID+"/bookmark", map[string]any{"note": "later"}).Expect(t, 200)
+		amy.do(t, "PUT", "/v1/posts/"+first.ID+"/bookmark", map[string]any{"note": "mine"}).Expect(t, 200)
+		var list []struct {
+			apiPost
+			PaginationID string  `json:"pagination_id"`
+			Note         *string `json:"note"`
+		}
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/bookmarks", Token: amy.graph}).Expect(t, 200).Decode(t, &list)
+		if len(list) != 2 || list[0].ID != first.ID || list[1].ID != second.ID || list[0].Note == nil || *list[0].Note != "mine" || list[0].PaginationID == first.ID {
+			t.Fatalf("own bookmarks %+v", list)
+		}
+		var seen []struct {
+			apiPost
+			Note *string `json:"note"`
+		}
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/bookmarks?count=1&before_id=" + list[0].PaginationID, Token: bob.graph}).Expect(t, 200).Decode(t, &seen)
+		if len(seen) != 1 || seen[0].ID != second.ID || seen[0].Note != nil {
+			t.Fatalf("someone else's bookmarks %+v", seen)
+		}
+	})
+}
