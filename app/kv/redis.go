@@ -96,6 +96,13 @@ func (r *Redis) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Client is the connection, for stores that need more than key-value
+// (stream markers use a Lua script).
+func (r *Redis) Client() *redis.Client { return r.client }
+
+// Prefix is the key prefix every store on this connection uses.
+func (r *Redis) Prefix() string { return r.prefix }
+
 // Ping checks Redis answers.
 func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
 
