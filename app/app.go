@@ -75,7 +75,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Graph:  graph.New(db, opts.Now),
 	}
 	a.HTTP = api.New(api.Deps{
-		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Streams: streams.New(db.Bun), Limiter: store,
+		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Streams: streams.New(db.Bun),
+		Markers: streams.NewMarkers(markerStore(db, store), opts.Now), Limiter: store,
 		Checks:   map[string]api.Checker{"database": db, "kv": store},
 		Registry: newRegistry(), Version: opts.Version,
 	})
@@ -115,6 +116,15 @@ func openKV(cfg *config.Config) (kv.Backend, error) {
 		return nil, fmt.Errorf("redis.url: %w", err)
 	}
 	return store, nil
+}
+
+// markerStore keeps markers in Redis when there is one, so every replica
+// shares them, and in the database otherwise, so they survive restarts.
+func markerStore(db *database.DB, store kv.Backend) streams.MarkerStore {
+	if r, ok := store.(*kv.Redis); ok {
+		return streams.NewRedisMarkers(r.Client(), r.Prefix())
+	}
+	return streams.NewSQLMarkers(db.Bun)
 }
 
 func newRegistry() *prometheus.Registry {

@@ -31,32 +31,50 @@ const (
 )
 
 // ParsePage reads before_id, since_id and count. pnut ignores an invalid
-// count; a bound that is not an id is a 400.
-func ParsePage(q url.Values) (Page, error) {
+// count; a bound that is not an id is a 400. On a markable stream, marker
+// is the stream's marker (nil if the stream has none) and the bounds may
+// also be last_read, last_read_inclusive, marker or marker_inclusive.
+func ParsePage(q url.Values, marker *models.Marker) (Page, error) {
 	page := Page{Count: defaultCount}
 	if c, err := strconv.Atoi(q.Get("count")); err == nil && c != 0 && c >= -maxCount && c <= maxCount {
 		page.Count = c
 	}
 	var err error
-	if page.BeforeID, err = parseBound(q, "before_id"); err != nil {
+	if page.BeforeID, err = parseBound(q, "before_id", marker, +1); err != nil {
 		return Page{}, err
 	}
-	if page.SinceID, err = parseBound(q, "since_id"); err != nil {
+	if page.SinceID, err = parseBound(q, "since_id", marker, -1); err != nil {
 		return Page{}, err
 	}
 	return page, nil
 }
 
-func parseBound(q url.Values, name string) (int64, error) {
+// parseBound reads one exclusive bound; an inclusive marker keyword moves
+// the bound one step outwards (inclusive) so the marked post is included.
+func parseBound(q url.Values, name string, marker *models.Marker, inclusive int64) (int64, error) {
 	s := q.Get(name)
 	if s == "" {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 0 {
-		return 0, errs.Invalid(name, "invalid_pagination", "%s must be a post id", name)
+	if id, err := strconv.ParseInt(s, 10, 64); err == nil && id >= 0 {
+		return id, nil
 	}
-	return id, nil
+	var id int64
+	switch {
+	case marker == nil:
+		return 0, errs.Invalid(name, "invalid_pagination", "%s must be a post id", name)
+	case s == "last_read":
+		id = marker.LastReadID
+	case s == "last_read_inclusive":
+		id = marker.LastReadID + inclusive
+	case s == "marker":
+		id = marker.ID
+	case s == "marker_inclusive":
+		id = marker.ID + inclusive
+	default:
+		return 0, errs.Invalid(name, "invalid_pagination", "%s must be a post id, last_read, last_read_inclusive, marker or marker_inclusive", name)
+	}
+	return max(id, 0), nil
 }
 
 // Result is one page of posts, newest first, and whether there are more.

@@ -236,13 +236,22 @@ func fillStruct(fields map[string]any, dst any) error {
 	if err != nil {
 		return fmt.Errorf("re-encode body: %w", err)
 	}
-	err = json.Unmarshal(b, dst)
+	return jsonError(json.Unmarshal(b, dst))
+}
+
+// jsonError turns what encoding/json reports into a client error that
+// names the field and the type it wants.
+func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		return errs.Invalid(typeErr.Field, "invalid_type", "%s must be %s", fieldName(typeErr.Field), describeType(typeErr.Type.String()))
 	}
 	if e, ok := errs.As(err); ok {
 		return e
+	}
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return malformedJSON(err)
 	}
 	if err != nil {
 		return errs.Invalid("", "invalid_body", "the body does not fit this request: %v", err)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/pecan-social/pecan/app/convert"
 )
 
 // Meta is the pnut envelope's meta object.
@@ -17,6 +19,8 @@ type Meta struct {
 	MinID        string `json:"min_id,omitempty"`
 	MaxID        string `json:"max_id,omitempty"`
 	More         *bool  `json:"more,omitempty"`
+
+	Marker *convert.Marker `json:"marker,omitempty"`
 }
 
 // Envelope is every /v1 response: meta, and data on success.

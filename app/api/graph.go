@@ -59,7 +59,7 @@ func (s *server) relationList(g database.Graph, incoming, ownOnly bool) echo.Han
 		if err != nil {
 			return err
 		}
-		page, err := streams.ParsePage(c.QueryParams())
+		page, err := streams.ParsePage(c.QueryParams(), nil)
 		if err != nil {
 			return err
 		}

@@ -139,6 +139,12 @@ func (s *server) createPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if flag(c, "update_marker", false) {
+		update := streams.MarkerUpdate{Name: streams.MarkerPersonal, ID: post.ID}
+		if _, err := s.markers.Update(c.Request().Context(), tok.UserID, []streams.MarkerUpdate{update}); err != nil {
+			return err
+		}
+	}
 	return s.renderPost(c, post, 201)
 }
 
@@ -272,6 +278,10 @@ func (s *server) renderPage(c echo.Context, list []*models.Post, pageIDs []int64
 	if n := len(pageIDs); n > 0 {
 		meta.MaxID, meta.MinID = convert.ID(pageIDs[0]), convert.ID(pageIDs[n-1])
 	}
+	if m, ok := c.Get(markerMetaKey).(*models.Marker); ok {
+		shown := convert.ToMarker(*m)
+		meta.Marker = &shown
+	}
 	return render(c, Envelope{Meta: meta, Data: out})
 }
 
@@ -284,7 +294,7 @@ func (s *server) thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, streams.Filter{Kind: streams.Thread, ThreadID: post.ThreadID})
+	return s.stream(c, streams.Filter{Kind: streams.Thread, ThreadID: post.ThreadID}, "")
 }
 
 func (s *server) userPosts(c echo.Context) error {
@@ -292,11 +302,18 @@ func (s *server) userPosts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, streams.Filter{Kind: streams.UserPosts, UserID: u.ID})
+	return s.stream(c, streams.Filter{Kind: streams.UserPosts, UserID: u.ID}, "")
 }
 
-func (s *server) stream(c echo.Context, f streams.Filter) error {
-	page, err := streams.ParsePage(c.QueryParams())
+// stream serves one page of a stream. markerName is the stream's marker
+// ("" for streams without one); a signed-in reader may page from it and
+// gets it back in meta.marker.
+func (s *server) stream(c echo.Context, f streams.Filter, markerName string) error {
+	marker, err := s.streamMarker(c, markerName)
+	if err != nil {
+		return err
+	}
+	page, err := streams.ParsePage(c.QueryParams(), marker)
 	if err != nil {
 		return err
 	}
@@ -314,19 +331,22 @@ func (s *server) stream(c echo.Context, f streams.Filter) error {
 	for i, p := range res.Posts {
 		ids[i] = p.ID
 	}
+	if marker != nil && marker.Version > 0 && flag(c, "include_marker", true) {
+		c.Set(markerMetaKey, marker)
+	}
 	return s.renderPage(c, res.Posts, ids, res.More, nil)
 }
 
 func (s *server) globalStream(c echo.Context) error {
-	return s.stream(c, streams.Filter{Kind: streams.Global})
+	return s.stream(c, streams.Filter{Kind: streams.Global}, streams.MarkerGlobal)
 }
 
 func (s *server) personalStream(c echo.Context) error {
-	return s.stream(c, streams.Filter{Kind: streams.Personal})
+	return s.stream(c, streams.Filter{Kind: streams.Personal}, streams.MarkerPersonal)
 }
 
 func (s *server) unifiedStream(c echo.Context) error {
-	return s.stream(c, streams.Filter{Kind: streams.Unified})
+	return s.stream(c, streams.Filter{Kind: streams.Unified}, streams.MarkerPersonal)
 }
 
 func (s *server) tagStream(c echo.Context) error {
@@ -334,7 +354,7 @@ func (s *server) tagStream(c echo.Context) error {
 	if tag == "" {
 		return errs.Invalid("tag", "invalid_tag", "tag must not be empty")
 	}
-	return s.stream(c, streams.Filter{Kind: streams.Tag, Tag: tag})
+	return s.stream(c, streams.Filter{Kind: streams.Tag, Tag: tag}, "")
 }
 
 func (s *server) mentionStream(c echo.Context) error {
@@ -342,7 +362,11 @@ func (s *server) mentionStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, streams.Filter{Kind: streams.Mentions, UserID: u.ID})
+	marker := ""
+	if v := viewer(c); v != nil && v.ID == u.ID {
+		marker = streams.MarkerMentions // only your own mentions carry your marker
+	}
+	return s.stream(c, streams.Filter{Kind: streams.Mentions, UserID: u.ID}, marker)
 }
 
 // bookmarkStream lists a user's bookmarks in bookmark order; notes are
@@ -352,7 +376,7 @@ func (s *server) bookmarkStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := streams.ParsePage(c.QueryParams())
+	page, err := streams.ParsePage(c.QueryParams(), nil)
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,9 @@ func (s *server) routes() []route {
 		{http.MethodGet, "/posts/tags/:tag", public, "", s.tagStream},
 		{http.MethodGet, "/users/:id/mentions", public, "", s.mentionStream},
 		{http.MethodGet, "/users/:id/bookmarks", anyToken, "", s.bookmarkStream},
+
+		{http.MethodPost, "/markers", anyToken, "", s.postMarkers},
+		{http.MethodGet, "/markers", anyToken, "", s.getMarkers},
 	}
 }
 

@@ -40,6 +40,7 @@ type Deps struct {
 	Posts    *posts.Processor
 	Graph    *graph.Processor
 	Streams  *streams.Store
+	Markers  *streams.Markers
 	Limiter  kv.RateLimiter
 	Checks   map[string]Checker // name → dependency, for /readyz
 	Registry *prometheus.Registry
@@ -54,6 +55,7 @@ type server struct {
 	posts       *posts.Processor
 	graph       *graph.Processor
 	streams     *streams.Store
+	markers     *streams.Markers
 	limiter     kv.RateLimiter
 	checks      map[string]Checker
 	version     string
@@ -63,7 +65,7 @@ type server struct {
 // New builds the echo instance with every middleware and route.
 func New(d Deps) *echo.Echo {
 	s := &server{
-		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, streams: d.Streams,
+		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, streams: d.Streams, markers: d.Markers,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
 		rateClasses: map[string]rateClass{},
 	}

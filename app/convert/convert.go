@@ -165,3 +165,28 @@ func ToTokenInfo(t *models.Token, publicURL string) TokenInfo {
 		Token:  ToToken(t, ""),
 	}
 }
+
+// Marker is a stream marker as pnut shows it.
+type Marker struct {
+	Name       string `json:"name"`
+	ID         string `json:"id"`
+	LastReadID string `json:"last_read_id"`
+	Percentage int    `json:"percentage"`
+	UpdatedAt  string `json:"updated_at"`
+	Version    int64  `json:"version"`
+}
+
+// ToMarker renders a marker.
+func ToMarker(m models.Marker) Marker {
+	return Marker{Name: m.Name, ID: ID(m.ID), LastReadID: ID(m.LastReadID), Percentage: m.Percentage,
+		UpdatedAt: Time(m.UpdatedAt), Version: m.Version}
+}
+
+// ToMarkers renders a list.
+func ToMarkers(ms []models.Marker) []Marker {
+	out := make([]Marker, len(ms))
+	for i, m := range ms {
+		out[i] = ToMarker(m)
+	}
+	return out
+}
