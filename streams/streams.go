@@ -120,14 +120,72 @@ type Filter struct {
 
 // Posts pages through the posts of a stream.
 func (s *Store) Posts(ctx context.Context, f Filter, page Page) (Result, error) {
+	if f.Kind == Tag || f.Kind == Mentions {
+		return s.indexedPosts(ctx, f, page)
+	}
 	var posts []*models.Post
-	q := s.db.NewSelect().Model(&posts).Relation("User")
-	q, order := selectStream(q, f)
-	q = narrow(q, f)
-	if err := paginate(q, order, page).Scan(ctx); err != nil {
+	if err := s.query(&posts, f, page).Scan(ctx); err != nil {
 		return Result{}, fmt.Errorf("stream: %w", err)
 	}
 	return trim(posts, page), nil
+}
+
+// maxBatches bounds how often a tag or mention page goes back for more
+// ids when the viewer's mutes and blocks removed some of a batch.
+const maxBatches = 8
+
+// indexedPosts serves streams found through an index table in two steps:
+// a page of ids from the table's index, then those posts. PostgreSQL
+// otherwise prefers walking posts backwards to a rare tag, reading
+// thousands of rows for one page.
+func (s *Store) indexedPosts(ctx context.Context, f Filter, page Page) (Result, error) {
+	want := abs(page.Count) + 1
+	var out []*models.Post
+	for batch := 0; len(out) < want && batch < maxBatches; batch++ {
+		ids, err := s.indexPage(ctx, f, page, want)
+		if err != nil || len(ids) == 0 {
+			return Result{}, err
+		}
+		var posts []*models.Post
+		q := s.db.NewSelect().Model(&posts).Relation("User").Where("post.id IN (?)", bun.In(ids))
+		if err := narrow(q, f).OrderExpr("post.id ?", direction(page)).Scan(ctx); err != nil {
+			return Result{}, fmt.Errorf("stream: %w", err)
+		}
+		out = append(out, posts...)
+		if len(ids) < want {
+			break
+		}
+		if page.Count < 0 {
+			page.SinceID = ids[len(ids)-1]
+		} else {
+			page.BeforeID = ids[len(ids)-1]
+		}
+	}
+	return trim(out[:min(len(out), want)], page), nil
+}
+
+func (s *Store) indexPage(ctx context.Context, f Filter, page Page, limit int) ([]int64, error) {
+	table, key, value := "post_tags", "tag", any(f.Tag)
+	if f.Kind == Mentions {
+		table, key, value = "post_mentions", "user_id", f.UserID
+	}
+	q := s.db.NewSelect().TableExpr("? AS ix", bun.Ident(table)).Column("ix.post_id").Where("? = ?", bun.Ident("ix."+key), value)
+	var ids []int64
+	if err := paginate(q, "ix.post_id", page).Limit(int64(limit)).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("stream index %s: %w", table, err)
+	}
+	return ids, nil
+}
+
+func (s *Store) query(dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery {
+	q, order := selectStream(s.db.NewSelect().Model(dst).Relation("User"), f)
+	return paginate(narrow(q, f), order, page)
+}
+
+// Query is the SQL a page of a stream runs, for reading its plan.
+func (s *Store) Query(f Filter, page Page) string {
+	var posts []*models.Post
+	return s.query(&posts, f, page).String()
 }
 
 // selectStream picks the stream's posts and the column it is ordered by:
@@ -147,9 +205,9 @@ func selectStream(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
 		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?) OR post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?))",
 			f.ViewerID, f.ViewerID, f.ViewerID), "post.id"
 	case Mentions:
-		return q.Join("JOIN post_mentions AS pm ON pm.post_id = post.id").Where("pm.user_id = ?", f.UserID), "pm.post_id"
+		return q.Where("post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?)", f.UserID), "post.id"
 	default: // Tag
-		return q.Join("JOIN post_tags AS pt ON pt.post_id = post.id").Where("pt.tag = ?", f.Tag), "pt.post_id"
+		return q.Where("post.id IN (SELECT post_id FROM post_tags WHERE tag = ?)", f.Tag), "post.id"
 	}
 }
 
@@ -182,11 +240,15 @@ func paginate(q *bun.SelectQuery, column string, page Page) *bun.SelectQuery {
 	if page.SinceID > 0 {
 		q = q.Where("? > ?", col, page.SinceID)
 	}
-	direction := bun.Safe("DESC")
+	return q.OrderExpr("? ?", col, direction(page)).Limit(int64(abs(page.Count) + 1))
+}
+
+// direction is newest first, or oldest first for a negative count.
+func direction(page Page) bun.Safe {
 	if page.Count < 0 {
-		direction = "ASC"
+		return "ASC"
 	}
-	return q.OrderExpr("? ?", col, direction).Limit(int64(abs(page.Count) + 1))
+	return "DESC"
 }
 
 func trim(posts []*models.Post, page Page) Result {
