@@ -61,6 +61,7 @@ func postsSchema(serial, bigint, timestamp, boolean, falseValue string) []string
 		`CREATE TABLE post_mentions (
 			post_id ` + bigint + ` NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
 			user_id ` + bigint + ` NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+			is_leading ` + boolean + ` NOT NULL DEFAULT ` + falseValue + `,
 			PRIMARY KEY (post_id, user_id)
 		)`,
 		`CREATE INDEX post_mentions_user_idx ON post_mentions (user_id, post_id)`,

@@ -55,8 +55,9 @@ type PostRevision struct {
 type PostMention struct {
 	bun.BaseModel `bun:"table:post_mentions"`
 
-	PostID int64 `bun:"post_id,pk"`
-	UserID int64 `bun:"user_id,pk"`
+	PostID  int64 `bun:"post_id,pk"`
+	UserID  int64 `bun:"user_id,pk"`
+	Leading bool  `bun:"is_leading,notnull"` // before any other words: the post is addressed to them
 }
 
 // PostTag records a post's tag, normalised for lookup.

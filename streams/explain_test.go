@@ -45,9 +45,9 @@ func TestExplainStreamPlans(t *testing.T) {
 	store := streams.New(db.Bun)
 	page := streams.Page{Count: 20, BeforeID: 90000}
 	for name, f := range map[string]streams.Filter{
-		"global":   {Kind: streams.Global, ViewerID: 1, IncludeDeleted: true, IncludeReplies: true},
-		"personal": {Kind: streams.Personal, ViewerID: 1, IncludeDeleted: true, IncludeReplies: true},
-		"tag rare": {Kind: streams.Tag, Tag: "rare", ViewerID: 1, IncludeDeleted: true, IncludeReplies: true},
+		"global":   {Kind: streams.Global, ViewerID: 1, IncludeDeleted: true, IncludeReplies: true, IncludeDirected: true},
+		"personal": {Kind: streams.Personal, ViewerID: 1, IncludeDeleted: true, IncludeReplies: true, IncludeDirected: true},
+		"tag rare": {Kind: streams.Tag, Tag: "rare", ViewerID: 1, IncludeDeleted: true, IncludeReplies: true, IncludeDirected: true},
 	} {
 		query := store.Query(f, page)
 		var plan []string

@@ -116,6 +116,9 @@ type Filter struct {
 	IncludeDeleted bool
 	IncludeMuted   bool
 	IncludeReplies bool
+	// IncludeDirected off hides, in personal and unified streams, posts
+	// addressed (by leading mentions) to people the viewer does not follow.
+	IncludeDirected bool
 }
 
 // Posts pages through the posts of a stream.
@@ -226,6 +229,10 @@ func narrow(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 		Where("post.user_id NOT IN (SELECT user_id FROM blocks WHERE blocked_id = ?)", f.ViewerID)
 	if !f.IncludeMuted {
 		q = q.Where("post.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)", f.ViewerID)
+	}
+	if !f.IncludeDirected && (f.Kind == Personal || f.Kind == Unified) {
+		q = q.Where(`NOT EXISTS (SELECT 1 FROM post_mentions AS dm WHERE dm.post_id = post.id AND dm.is_leading
+			AND dm.user_id <> ? AND dm.user_id NOT IN (SELECT followee_id FROM follows WHERE follower_id = ?))`, f.ViewerID, f.ViewerID)
 	}
 	return q
 }

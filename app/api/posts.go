@@ -320,6 +320,7 @@ func (s *server) stream(c echo.Context, f streams.Filter, markerName string) err
 	f.IncludeDeleted = flag(c, "include_deleted", true)
 	f.IncludeMuted = flag(c, "include_muted", false)
 	f.IncludeReplies = flag(c, "include_replies", true)
+	f.IncludeDirected = flag(c, "include_directed_posts", true)
 	if v := viewer(c); v != nil {
 		f.ViewerID = v.ID
 	}

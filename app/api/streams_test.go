@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -163,6 +165,57 @@ func TestBookmarkStream(t *testing.T) {
 		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/bookmarks?count=1&before_id=" + list[0].PaginationID, Token: bob.graph}).Expect(t, 200).Decode(t, &seen)
 		if len(seen) != 1 || seen[0].ID != second.ID || seen[0].Note != nil {
 			t.Fatalf("someone else's bookmarks %+v", seen)
+		}
+	})
+}
+
+func TestTagPagesSkipMutedAcrossBatches(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		// Tagged, newest first: a2, n1, d1 (muted by amy), c1, a1.
+		var pages []string
+		before := ""
+		for range 4 {
+			got, meta := s.read(t, s.amy.graph, "/v1/posts/tags/pecan?count=1"+before)
+			pages = append(pages, strings.Join(got, ",")+fmt.Sprintf("(more=%v)", meta["more"]))
+			if len(got) == 0 {
+				break
+			}
+			before = "&before_id=" + meta["min_id"].(string)
+		}
+		if strings.Join(pages, " ") != "a2(more=true) n1(more=true) c1(more=true) a1(more=false)" {
+			t.Fatalf("tag pages %v", pages)
+		}
+	})
+}
+
+func TestDirectedPosts(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy, cat := newMember(t, srv, "amy"), newMember(t, srv, "cat")
+		newMember(t, srv, "bob")
+		newMember(t, srv, "dan")
+		amy.act(t, "PUT", "/v1/users/@bob/follow").Expect(t, 200)
+		amy.act(t, "PUT", "/v1/users/@cat/follow").Expect(t, 200)
+		names := map[string]string{}
+		for name, text := range map[string]string{"to dan": "@dan are you there", "to bob": "@bob hi", "to amy": "@amy hey", "about dan": "hi @dan"} {
+			names[cat.mustPost(t, map[string]any{"text": text}).ID] = name
+		}
+		read := func(query string) []string {
+			var list []apiPost
+			srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me" + query, Token: amy.graph}).Expect(t, 200).Decode(t, &list)
+			var out []string
+			for _, p := range list {
+				out = append(out, names[p.ID])
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got := read(""); len(got) != 4 {
+			t.Fatalf("default stream %v", got)
+		}
+		if got := strings.Join(read("?include_directed_posts=0"), ","); got != "about dan,to amy,to bob" {
+			t.Fatalf("without directed posts: %s", got)
 		}
 	})
 }

@@ -105,13 +105,9 @@ func (q Queries) Revisions(ctx context.Context, postID int64) ([]*models.PostRev
 
 // InsertMentionsAndTags indexes a post by the users it mentions and its
 // normalised tags.
-func (q Queries) InsertMentionsAndTags(ctx context.Context, postID int64, userIDs []int64, tags []string) error {
-	if len(userIDs) > 0 {
-		rows := make([]models.PostMention, len(userIDs))
-		for i, id := range userIDs {
-			rows[i] = models.PostMention{PostID: postID, UserID: id}
-		}
-		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+func (q Queries) InsertMentionsAndTags(ctx context.Context, mentions []models.PostMention, postID int64, tags []string) error {
+	if len(mentions) > 0 {
+		if _, err := q.idb.NewInsert().Model(&mentions).Exec(ctx); err != nil {
 			return fmt.Errorf("index mentions of post %d: %w", postID, err)
 		}
 	}

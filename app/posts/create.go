@@ -174,14 +174,18 @@ func (p *Processor) insert(ctx context.Context, q database.Queries, post *models
 }
 
 func (p *Processor) index(ctx context.Context, q database.Queries, post *models.Post) error {
-	var userIDs []int64
+	var rows []models.PostMention
+	seen := map[int64]int{}
 	for _, m := range post.Entities.Mentions {
 		id, _ := strconv.ParseInt(m.ID, 10, 64)
-		if !slices.Contains(userIDs, id) {
-			userIDs = append(userIDs, id)
+		if i, dup := seen[id]; dup {
+			rows[i].Leading = rows[i].Leading || m.IsLeading
+			continue
 		}
+		seen[id] = len(rows)
+		rows = append(rows, models.PostMention{PostID: post.ID, UserID: id, Leading: m.IsLeading})
 	}
-	return q.InsertMentionsAndTags(ctx, post.ID, userIDs, tagSet(post.Entities))
+	return q.InsertMentionsAndTags(ctx, rows, post.ID, tagSet(post.Entities))
 }
 
 // tagSet is the post's normalised tags, each once.
