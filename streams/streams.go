@@ -30,13 +30,18 @@ const (
 	maxCount     = 200
 )
 
-// ParsePage reads before_id, since_id and count. pnut ignores an invalid
-// count; a bound that is not an id is a 400. On a markable stream, marker
+// ParsePage reads before_id, since_id and count. A count outside 1..200 and
+// -200..-1, or a bound that is not an id, is a 400 (pnut ignores a bad
+// count; Pecan says so, so a client learns of its mistake). On a markable stream, marker
 // is the stream's marker (nil if the stream has none) and the bounds may
 // also be last_read, last_read_inclusive, marker or marker_inclusive.
 func ParsePage(q url.Values, marker *models.Marker) (Page, error) {
 	page := Page{Count: defaultCount}
-	if c, err := strconv.Atoi(q.Get("count")); err == nil && c != 0 && c >= -maxCount && c <= maxCount {
+	if raw := q.Get("count"); raw != "" {
+		c, err := strconv.Atoi(raw)
+		if err != nil || c == 0 || c < -maxCount || c > maxCount {
+			return Page{}, errs.Invalid("count", "invalid_pagination", "count must be 1 to 200, or -1 to -200 for oldest first")
+		}
 		page.Count = c
 	}
 	var err error

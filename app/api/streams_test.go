@@ -104,27 +104,30 @@ func TestStreamPagesBothWays(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		s := newStreamScenario(t, b)
 		amy := s.amy.graph
-		var pages []string
-		before := ""
-		for range 3 {
-			got, meta := s.read(t, amy, "/v1/posts/streams/global?count=2"+before)
-			pages = append(pages, strings.Join(got, ","))
-			before = "&before_id=" + meta["min_id"].(string)
-		}
-		if strings.Join(pages, " | ") != "a2,c2 | b2,c1 | b1,a1" {
-			t.Fatalf("newest first: %v", pages)
-		}
-		pages, since := nil, ""
-		for range 3 {
-			got, meta := s.read(t, amy, "/v1/posts/streams/global?count=-2"+since)
-			pages = append(pages, strings.Join(got, ","))
-			since = "&since_id=" + meta["max_id"].(string)
-		}
-		if strings.Join(pages, " | ") != "b1,a1 | b2,c1 | a2,c2" {
-			t.Fatalf("oldest first: %v", pages)
-		}
-		if _, meta := s.read(t, amy, "/v1/posts/streams/global?count=-2"+since); meta["more"] != false {
-			t.Fatalf("a page past the end says more: %v", meta)
+		// For amy these three streams hold the same six posts.
+		for _, stream := range []string{"/v1/posts/streams/global", "/v1/posts/streams/me", "/v1/posts/streams/unified"} {
+			var pages []string
+			before := ""
+			for range 3 {
+				got, meta := s.read(t, amy, stream+"?count=2"+before)
+				pages = append(pages, strings.Join(got, ","))
+				before = "&before_id=" + meta["min_id"].(string)
+			}
+			if strings.Join(pages, " | ") != "a2,c2 | b2,c1 | b1,a1" {
+				t.Fatalf("%s newest first: %v", stream, pages)
+			}
+			pages, since := nil, ""
+			for range 3 {
+				got, meta := s.read(t, amy, stream+"?count=-2"+since)
+				pages = append(pages, strings.Join(got, ","))
+				since = "&since_id=" + meta["max_id"].(string)
+			}
+			if strings.Join(pages, " | ") != "b1,a1 | b2,c1 | a2,c2" {
+				t.Fatalf("%s oldest first: %v", stream, pages)
+			}
+			if _, meta := s.read(t, amy, stream+"?count=-2"+since); meta["more"] != false {
+				t.Fatalf("%s: a page past the end says more: %v", stream, meta)
+			}
 		}
 	})
 }
@@ -135,6 +138,8 @@ func TestStreamErrors(t *testing.T) {
 	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me"}).ExpectError(t, 401, "token_missing")
 	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me", Token: amy.token}).ExpectError(t, 403, "scope_missing")
 	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?since_id=abc"}).ExpectError(t, 400, "invalid_pagination")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?count=abc"}).ExpectError(t, 400, "invalid_pagination")
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/followers?count=0", Token: amy.graph}).ExpectError(t, 400, "invalid_pagination")
 	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@nobody/mentions"}).ExpectError(t, 404, "user_not_found")
 	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/abc/mentions"}).ExpectError(t, 400, "invalid_user_id")
 	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/tags/___"}).ExpectError(t, 400, "invalid_tag")
