@@ -264,16 +264,22 @@ func direction(page Page) bun.Safe {
 }
 
 func trim(posts []*models.Post, page Page) Result {
+	posts, more := trimPage(posts, page)
+	return Result{Posts: posts, More: more}
+}
+
+// trimPage drops the extra row read to learn whether there are more, and
+// puts an oldest-first page back in newest-first order.
+func trimPage[T any](rows []T, page Page) ([]T, bool) {
 	n := abs(page.Count)
-	res := Result{More: len(posts) > n}
-	if res.More {
-		posts = posts[:n]
+	more := len(rows) > n
+	if more {
+		rows = rows[:n]
 	}
 	if page.Count < 0 {
-		slices.Reverse(posts)
+		slices.Reverse(rows)
 	}
-	res.Posts = posts
-	return res
+	return rows, more
 }
 
 func abs(n int) int {
@@ -304,14 +310,8 @@ func (s *Store) Bookmarks(ctx context.Context, userID int64, page Page) (Bookmar
 	if err := paginate(q, "bookmark.id", page).Scan(ctx); err != nil {
 		return BookmarkResult{}, fmt.Errorf("bookmarks of user %d: %w", userID, err)
 	}
-	n := abs(page.Count)
-	res := BookmarkResult{More: len(rows) > n}
-	if res.More {
-		rows = rows[:n]
-	}
-	if page.Count < 0 {
-		slices.Reverse(rows)
-	}
+	rows, more := trimPage(rows, page)
+	res := BookmarkResult{More: more}
 	posts, err := s.postsByID(ctx, rows)
 	if err != nil {
 		return BookmarkResult{}, err
