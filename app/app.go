@@ -21,11 +21,14 @@ import (
 	"github.com/pecan-social/pecan/app/api"
 	"github.com/pecan-social/pecan/app/config"
 	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/delivery"
+	"github.com/pecan-social/pecan/app/events"
 	"github.com/pecan-social/pecan/app/graph"
 	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/app/webhooks"
 	"github.com/pecan-social/pecan/streams"
 )
 
@@ -37,19 +40,25 @@ type Options struct {
 	BcryptCost int              // 0 means bcrypt's default
 	Version    string
 	LogOutput  io.Writer // nil means stderr
+	// NoDeliveryWorkers leaves the delivery queue to be worked by hand
+	// (App.Delivery.Work), for tests that step through retries.
+	NoDeliveryWorkers bool
 }
 
 // App is one Pecan instance.
 type App struct {
-	Config *config.Config
-	Logger *slog.Logger
-	DB     *database.DB
-	KV     kv.Backend
-	Users  *users.Processor
-	Tokens *tokens.Processor
-	Posts  *posts.Processor
-	Graph  *graph.Processor
-	HTTP   *echo.Echo
+	Config   *config.Config
+	Logger   *slog.Logger
+	DB       *database.DB
+	KV       kv.Backend
+	Users    *users.Processor
+	Tokens   *tokens.Processor
+	Posts    *posts.Processor
+	Graph    *graph.Processor
+	Webhooks *webhooks.Processor
+	Delivery *delivery.Pool
+	HTTP     *echo.Echo
+	opts     Options
 }
 
 // New opens the stores named by cfg and wires everything together.
@@ -67,20 +76,38 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	a := &App{
-		Config: cfg, Logger: logger, DB: db, KV: store,
-		Users:  users.New(db, opts.Now, opts.BcryptCost),
-		Tokens: tokens.New(db, opts.Now),
-		Posts:  posts.New(db, store, opts.Now, posts.DefaultRules),
-		Graph:  graph.New(db, opts.Now),
-	}
+	registry := newRegistry()
+	a := &App{Config: cfg, Logger: logger, DB: db, KV: store, opts: opts}
+	a.Delivery = newDeliveryPool(cfg, db, opts, logger, registry)
+	policy := delivery.AddressPolicy{AllowPrivate: cfg.Delivery.AllowPrivateAddresses}
+	a.Webhooks = webhooks.New(db, policy, net.DefaultResolver, opts.Now, cfg.PublicURL(), a.Delivery.Notify)
+	sinks := events.Sinks{a.Webhooks}
+	a.Users = users.New(db, opts.Now, opts.BcryptCost)
+	a.Tokens = tokens.New(db, opts.Now)
+	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
+	a.Graph = graph.New(db, sinks, opts.Now)
 	a.HTTP = api.New(api.Deps{
-		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Streams: streams.New(db.Bun),
-		Markers: streams.NewMarkers(markerStore(db, store), opts.Now), Limiter: store,
+		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Webhooks: a.Webhooks,
+		Streams: streams.New(db.Bun), Markers: streams.NewMarkers(markerStore(db, store), opts.Now), Limiter: store,
 		Checks:   map[string]api.Checker{"database": db, "kv": store},
-		Registry: newRegistry(), Version: opts.Version,
+		Registry: registry, Version: opts.Version,
 	})
 	return a, nil
+}
+
+// newDeliveryPool builds the outbound queue's workers with every signer.
+func newDeliveryPool(cfg *config.Config, db *database.DB, opts Options, logger *slog.Logger, reg prometheus.Registerer) *delivery.Pool {
+	client := delivery.NewClient(delivery.ClientOptions{
+		Policy:    delivery.AddressPolicy{AllowPrivate: cfg.Delivery.AllowPrivateAddresses},
+		UserAgent: fmt.Sprintf("Pecan/%s (+%s)", opts.Version, cfg.PublicURL()),
+	})
+	signers := map[string]delivery.Signer{webhooks.SignerName: webhooks.NewSigner(db, opts.Now)}
+	settings := delivery.Settings{
+		Workers: cfg.Delivery.Workers, PerHost: cfg.Delivery.PerHost, PollInterval: cfg.Delivery.PollInterval,
+		Backoff:   delivery.Backoff{Base: cfg.Delivery.BackoffBase, Max: cfg.Delivery.BackoffMax},
+		Retention: cfg.Delivery.Retention,
+	}
+	return delivery.NewPool(db, client, signers, settings, opts.Now, logger, reg)
 }
 
 // OpenDatabase connects to the configured database and, if asked, applies
@@ -147,9 +174,23 @@ func NewLogger(cfg config.LogConfig, out io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(out, opts))
 }
 
-// Serve answers HTTP on ln until ctx ends, then drains requests in flight
-// for up to http.shutdown_timeout.
+// Serve answers HTTP on ln and works the delivery queue until ctx ends,
+// then drains requests in flight for up to http.shutdown_timeout and lets
+// each delivery worker finish the delivery in its hands.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	workerCtx, stopWorkers := context.WithCancel(ctx)
+	workers := make(chan struct{})
+	go func() {
+		defer close(workers)
+		if !a.opts.NoDeliveryWorkers {
+			a.Delivery.Run(workerCtx)
+		}
+	}()
+	defer func() {
+		stopWorkers()
+		<-workers
+		a.Logger.Info("delivery workers stopped")
+	}()
 	srv := &http.Server{
 		Handler:           a.HTTP,
 		ReadHeaderTimeout: 10 * time.Second,

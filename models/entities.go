@@ -88,3 +88,18 @@ func scanJSON(src any, dst any, what string) error {
 	}
 	return nil
 }
+
+// jsonValue stores v as JSON text, or empty when v is nil.
+func jsonValue(v any, empty string) (driver.Value, error) {
+	if v == nil {
+		return empty, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if string(b) == "null" {
+		return empty, nil
+	}
+	return string(b), nil
+}

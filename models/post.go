@@ -79,17 +79,18 @@ type Bookmark struct {
 	CreatedAt time.Time `bun:"created_at,notnull"`
 }
 
-// Event is something that happened, written in the transaction that made
-// it happen, for the delivery queue to turn into webhooks and activities.
+// Event is something that happened, handed to the event sinks (webhooks,
+// federation) inside the transaction that made it happen, so what they
+// enqueue lands or rolls back with the change itself.
 type Event struct {
-	bun.BaseModel `bun:"table:events"`
-
-	ID        int64     `bun:"id,pk,autoincrement"`
-	Type      string    `bun:"type,notnull"`
-	UserID    int64     `bun:"user_id,notnull"`
-	PostID    *int64    `bun:"post_id"`
-	Payload   string    `bun:"payload,notnull"` // JSON
-	CreatedAt time.Time `bun:"created_at,notnull"`
+	Type    string
+	ActorID int64 // the user who acted
+	PostID  int64 // the post acted on or made, if any; for a repost, the repost
+	// SubjectID is the user the event is addressed to besides the actor: the
+	// mentioned user, the followed user, the author of a reposted or
+	// bookmarked post. Zero when there is none.
+	SubjectID int64
+	At        time.Time
 }
 
 // Event types.
@@ -101,6 +102,9 @@ const (
 	EventPostUnreposted = "post.unreposted"
 	EventPostBookmarked = "post.bookmarked"
 	EventMentionCreated = "mention.created"
+	EventUserFollowed   = "user.followed"
+	EventUserUnfollowed = "user.unfollowed"
+	EventTest           = "test.event"
 )
 
 // Raw is pnut's raw: {type: [object, …]}, kept as the client sent it.

@@ -53,12 +53,16 @@ func readPostInput(c echo.Context) (posts.Input, error) {
 	return in, nil
 }
 
-// postID reads the {id} path parameter; pnut answers 400, not 404, to an id
-// that is not a number.
-func postID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+// postID reads the {id} path parameter of a post route.
+func postID(c echo.Context) (int64, error) { return pathID(c, "id", "post") }
+
+// pathID reads a numeric path parameter; pnut answers 400, not 404, to an
+// id that is not a number. what names the object: "post" gives field
+// post_id and error code invalid_post_id.
+func pathID(c echo.Context, param, what string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(param), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errs.Invalid("post_id", "invalid_post_id", "post id must be a positive integer")
+		return 0, errs.Invalid(what+"_id", "invalid_"+what+"_id", "%s id must be a positive integer", what)
 	}
 	return id, nil
 }

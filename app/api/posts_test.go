@@ -468,34 +468,6 @@ func TestTextProcess(t *testing.T) {
 	}
 }
 
-func TestEventsRecordedWithTheirChange(t *testing.T) {
-	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
-		srv := startPosts(t, b)
-		alice := newPoster(t, srv, "alice", models.UserHuman)
-		bob := newPoster(t, srv, "bob", models.UserHuman)
-		p := alice.mustPost(t, map[string]any{"text": "hello @bob"})
-		alice.do(t, "PUT", "/v1/posts/"+p.ID, map[string]any{"text": "hello, @bob"}).Expect(t, 201)
-		bob.do(t, "PUT", "/v1/posts/"+p.ID+"/repost", nil).Expect(t, 201)
-		bob.do(t, "PUT", "/v1/posts/"+p.ID+"/bookmark", nil).Expect(t, 200)
-		alice.do(t, "DELETE", "/v1/posts/"+p.ID, nil).Expect(t, 200)
-		// A refused change records nothing.
-		alice.post(t, map[string]any{"text": strings.Repeat("x", 300)}).ExpectError(t, 400, "text_too_long")
-
-		events, err := srv.App.DB.EventsAfter(t.Context(), 0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var types []string
-		for _, e := range events {
-			types = append(types, e.Type)
-		}
-		want := "post.created,mention.created,post.revised,post.reposted,post.bookmarked,post.unreposted,post.deleted"
-		if strings.Join(types, ",") != want {
-			t.Fatalf("events %v, want %s", types, want)
-		}
-	})
-}
-
 func TestConcurrentRepostsAndBookmarksCountOnce(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)

@@ -65,6 +65,16 @@ func (s *server) routes() []route {
 
 		{http.MethodPost, "/markers", anyToken, "", s.postMarkers},
 		{http.MethodGet, "/markers", anyToken, "", s.getMarkers},
+
+		{http.MethodPost, "/webhooks", needs(models.ScopeWebhooks), "", s.createWebhook},
+		{http.MethodGet, "/webhooks", needs(models.ScopeWebhooks), "", s.listWebhooks},
+		{http.MethodGet, "/webhooks/:id", needs(models.ScopeWebhooks), "", s.getWebhook},
+		{http.MethodPatch, "/webhooks/:id", needs(models.ScopeWebhooks), "", s.updateWebhook},
+		{http.MethodDelete, "/webhooks/:id", needs(models.ScopeWebhooks), "", s.deleteWebhook},
+		{http.MethodPost, "/webhooks/:id/test", needs(models.ScopeWebhooks), "", s.testWebhook},
+		{http.MethodPost, "/webhooks/:id/rotate_secret", needs(models.ScopeWebhooks), "", s.rotateWebhookSecret},
+		{http.MethodGet, "/webhooks/:id/deliveries", needs(models.ScopeWebhooks), "", s.webhookDeliveries},
+		{http.MethodPost, "/webhooks/:id/deliveries/:delivery_id/redeliver", needs(models.ScopeWebhooks), "", s.redeliver},
 	}
 }
 

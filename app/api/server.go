@@ -23,6 +23,7 @@ import (
 	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/app/webhooks"
 	"github.com/pecan-social/pecan/streams"
 )
 
@@ -39,6 +40,7 @@ type Deps struct {
 	Tokens   *tokens.Processor
 	Posts    *posts.Processor
 	Graph    *graph.Processor
+	Webhooks *webhooks.Processor
 	Streams  *streams.Store
 	Markers  *streams.Markers
 	Limiter  kv.RateLimiter
@@ -54,6 +56,7 @@ type server struct {
 	tokens      *tokens.Processor
 	posts       *posts.Processor
 	graph       *graph.Processor
+	webhooks    *webhooks.Processor
 	streams     *streams.Store
 	markers     *streams.Markers
 	limiter     kv.RateLimiter
@@ -65,7 +68,8 @@ type server struct {
 // New builds the echo instance with every middleware and route.
 func New(d Deps) *echo.Echo {
 	s := &server{
-		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, streams: d.Streams, markers: d.Markers,
+		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, webhooks: d.Webhooks,
+		streams: d.Streams, markers: d.Markers,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
 		rateClasses: map[string]rateClass{},
 	}

@@ -34,11 +34,25 @@ type Server struct {
 	client  *http.Client
 }
 
+// Options are what a test may change beyond the config.
+type Options struct {
+	// ManualDelivery starts no delivery workers: the test works the queue
+	// itself with App.Delivery.Work and Drain, step by step.
+	ManualDelivery bool
+}
+
 // Start runs a server on b until the test ends. configure, if given, may
 // change the config before the server is built.
 func Start(t testing.TB, b testenv.Backend, configure ...func(*config.Config)) *Server {
 	t.Helper()
+	return StartWith(t, b, Options{}, configure...)
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, b testenv.Backend, o Options, configure ...func(*config.Config)) *Server {
+	t.Helper()
 	cfg := config.Default()
+	cfg.Delivery.PollInterval = 20 * time.Millisecond
 	cfg.Database.URL = b.DatabaseURL
 	cfg.Redis.URL = b.RedisURL
 	if b.RedisPrefix != "" {
@@ -51,7 +65,10 @@ func Start(t testing.TB, b testenv.Backend, configure ...func(*config.Config)) *
 	clock := NewClock(time.Now())
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, app.Options{Migrate: true, Now: clock.Now, BcryptCost: bcrypt.MinCost, LogOutput: logs, Version: "test"})
+	a, err := app.New(ctx, cfg, app.Options{
+		Migrate: true, Now: clock.Now, BcryptCost: bcrypt.MinCost, LogOutput: logs, Version: "test",
+		NoDeliveryWorkers: o.ManualDelivery,
+	})
 	if err != nil {
 		cancel()
 		t.Fatalf("apptest: start on %s: %v", b, err)

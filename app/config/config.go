@@ -59,8 +59,13 @@ type RateLimitsConfig struct {
 
 // DeliveryConfig tunes outbound deliveries.
 type DeliveryConfig struct {
-	Workers               int  `koanf:"workers"`
-	AllowPrivateAddresses bool `koanf:"allow_private_addresses"`
+	Workers               int           `koanf:"workers"`
+	PerHost               int           `koanf:"per_host"`
+	PollInterval          time.Duration `koanf:"poll_interval"`
+	BackoffBase           time.Duration `koanf:"backoff_base"`
+	BackoffMax            time.Duration `koanf:"backoff_max"`
+	Retention             time.Duration `koanf:"retention"`
+	AllowPrivateAddresses bool          `koanf:"allow_private_addresses"`
 }
 
 // LogConfig picks the log level and format.
@@ -93,8 +98,11 @@ func Default() *Config {
 			Writes:               Rate{Count: 20, Period: time.Minute},
 			TokenCreation:        Rate{Count: 10, Period: time.Hour},
 		},
-		Delivery: DeliveryConfig{Workers: 8},
-		Log:      LogConfig{Level: "info", Format: "json"},
+		Delivery: DeliveryConfig{
+			Workers: 8, PerHost: 4, PollInterval: time.Second,
+			BackoffBase: 10 * time.Second, BackoffMax: 6 * time.Hour, Retention: 7 * 24 * time.Hour,
+		},
+		Log: LogConfig{Level: "info", Format: "json"},
 	}
 }
 
@@ -104,7 +112,7 @@ func (c *Config) PublicURL() string { return c.Scheme + "://" + c.Host }
 // Validate checks every value; the error names the first bad key.
 func (c *Config) Validate() error {
 	checks := []func() error{
-		c.validateNetwork, c.validateStores, c.validateHTTP, c.validateLimits, c.validateRest,
+		c.validateNetwork, c.validateStores, c.validateHTTP, c.validateLimits, c.validateDelivery, c.validateRest,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -190,10 +198,30 @@ func (c *Config) validateLimits() error {
 	return nil
 }
 
-func (c *Config) validateRest() error {
-	if c.Delivery.Workers < 1 || c.Delivery.Workers > 256 {
-		return keyError("delivery.workers", "want 1 to 256, got %d", c.Delivery.Workers)
+func (c *Config) validateDelivery() error {
+	d := c.Delivery
+	if d.Workers < 1 || d.Workers > 256 {
+		return keyError("delivery.workers", "want 1 to 256, got %d", d.Workers)
 	}
+	if d.PerHost < 1 {
+		return keyError("delivery.per_host", "want at least 1, got %d", d.PerHost)
+	}
+	durations := map[string]time.Duration{
+		"delivery.poll_interval": d.PollInterval, "delivery.backoff_base": d.BackoffBase,
+		"delivery.backoff_max": d.BackoffMax, "delivery.retention": d.Retention,
+	}
+	for _, key := range sortedKeys(durations) {
+		if durations[key] <= 0 {
+			return keyError(key, "want a positive duration, got %s", durations[key])
+		}
+	}
+	if d.BackoffMax < d.BackoffBase {
+		return keyError("delivery.backoff_max", "want at least delivery.backoff_base (%s), got %s", d.BackoffBase, d.BackoffMax)
+	}
+	return nil
+}
+
+func (c *Config) validateRest() error {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		return keyError("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
 	}

@@ -266,21 +266,3 @@ func asSet(ids []int64) map[int64]bool {
 	}
 	return set
 }
-
-// InsertEvent records a domain event in the caller's transaction.
-func (q Queries) InsertEvent(ctx context.Context, e *models.Event) error {
-	if _, err := q.idb.NewInsert().Model(e).Exec(ctx); err != nil {
-		return fmt.Errorf("record event %s: %w", e.Type, err)
-	}
-	return nil
-}
-
-// EventsAfter lists events with an id above afterID, oldest first.
-func (q Queries) EventsAfter(ctx context.Context, afterID int64, limit int) ([]*models.Event, error) {
-	var events []*models.Event
-	err := q.idb.NewSelect().Model(&events).Where("id > ?", afterID).Order("id").Limit(int64(limit)).Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("events after %d: %w", afterID, err)
-	}
-	return events, nil
-}

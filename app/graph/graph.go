@@ -8,18 +8,20 @@ import (
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/events"
 	"github.com/pecan-social/pecan/models"
 )
 
 // Processor applies the graph rules.
 type Processor struct {
-	db  *database.DB
-	now func() time.Time
+	db     *database.DB
+	events events.Sink
+	now    func() time.Time
 }
 
-// New returns a graph processor.
-func New(db *database.DB, now func() time.Time) *Processor {
-	return &Processor{db: db, now: now}
+// New returns a graph processor that tells sink of new follows.
+func New(db *database.DB, sink events.Sink, now func() time.Time) *Processor {
+	return &Processor{db: db, events: sink, now: now}
 }
 
 func notSelf(viewer, target *models.User) error {
@@ -41,11 +43,15 @@ func (p *Processor) Follow(ctx context.Context, viewer, target *models.User) err
 			}
 			return err
 		}
-		added, err := q.AddRelation(ctx, database.Follows, viewer.ID, target.ID, p.now().UTC())
+		now := p.now().UTC()
+		added, err := q.AddRelation(ctx, database.Follows, viewer.ID, target.ID, now)
 		if err != nil || !added {
 			return err
 		}
-		return followCounts(ctx, q, viewer.ID, target.ID, 1)
+		if err := followCounts(ctx, q, viewer.ID, target.ID, 1); err != nil {
+			return err
+		}
+		return p.events.Emit(ctx, q, models.Event{Type: models.EventUserFollowed, ActorID: viewer.ID, SubjectID: target.ID, At: now})
 	})
 }
 

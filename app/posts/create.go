@@ -214,15 +214,26 @@ func (p *Processor) count(ctx context.Context, q database.Queries, post, parent 
 }
 
 func (p *Processor) createdEvents(ctx context.Context, q database.Queries, post *models.Post) error {
-	payload := map[string]any{"post_id": strconv.FormatInt(post.ID, 10)}
-	if err := event(ctx, q, models.EventPostCreated, post.UserID, &post.ID, payload, post.CreatedAt); err != nil {
+	created := models.Event{Type: models.EventPostCreated, ActorID: post.UserID, PostID: post.ID, At: post.CreatedAt}
+	if err := p.emit(ctx, q, created); err != nil {
 		return err
 	}
-	for _, m := range post.Entities.Mentions {
-		payload := map[string]any{"post_id": strconv.FormatInt(post.ID, 10), "mentioned_user_id": m.ID}
-		if err := event(ctx, q, models.EventMentionCreated, post.UserID, &post.ID, payload, post.CreatedAt); err != nil {
+	for _, userID := range mentionedUsers(post.Entities) {
+		mention := models.Event{Type: models.EventMentionCreated, ActorID: post.UserID, PostID: post.ID, SubjectID: userID, At: post.CreatedAt}
+		if err := p.emit(ctx, q, mention); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// mentionedUsers is each mentioned user once, in order of first mention.
+func mentionedUsers(e models.Entities) []int64 {
+	var ids []int64
+	for _, m := range e.Mentions {
+		if id, err := strconv.ParseInt(m.ID, 10, 64); err == nil && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

@@ -2,7 +2,6 @@ package posts
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/pecan-social/pecan/app/database"
@@ -55,7 +54,7 @@ func (p *Processor) softDelete(ctx context.Context, q database.Queries, post *mo
 	if err := p.removeReposts(ctx, q, post, now); err != nil {
 		return err
 	}
-	return event(ctx, q, models.EventPostDeleted, post.UserID, &post.ID, map[string]any{"post_id": strconv.FormatInt(post.ID, 10)}, now)
+	return p.emit(ctx, q, models.Event{Type: models.EventPostDeleted, ActorID: post.UserID, PostID: post.ID, At: now})
 }
 
 // removeReposts takes every repost of a deleted post away with it.

@@ -6,13 +6,13 @@ package posts
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/events"
 	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/models"
 )
@@ -41,15 +41,16 @@ var DefaultRules = Rules{
 
 // Processor applies the post rules.
 type Processor struct {
-	db    *database.DB
-	store kv.Store
-	now   func() time.Time
-	rules Rules
+	db     *database.DB
+	store  kv.Store
+	events events.Sink
+	now    func() time.Time
+	rules  Rules
 }
 
-// New returns a post processor.
-func New(db *database.DB, store kv.Store, now func() time.Time, rules Rules) *Processor {
-	return &Processor{db: db, store: store, now: now, rules: rules}
+// New returns a post processor that tells sink of every change.
+func New(db *database.DB, store kv.Store, sink events.Sink, now func() time.Time, rules Rules) *Processor {
+	return &Processor{db: db, store: store, events: sink, now: now, rules: rules}
 }
 
 func (p *Processor) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
@@ -81,13 +82,12 @@ func (p *Processor) target(ctx context.Context, q database.Queries, id int64) (*
 	return p.live(ctx, q, *post.RepostOf)
 }
 
-// event records a domain event in the caller's transaction.
-func event(ctx context.Context, q database.Queries, typ string, userID int64, postID *int64, payload any, now time.Time) error {
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return fmt.Errorf("encode %s event: %w", typ, err)
+// emit tells the sinks of a change, in the caller's transaction.
+func (p *Processor) emit(ctx context.Context, q database.Queries, e models.Event) error {
+	if err := p.events.Emit(ctx, q, e); err != nil {
+		return fmt.Errorf("emit %s for post %d: %w", e.Type, e.PostID, err)
 	}
-	return q.InsertEvent(ctx, &models.Event{Type: typ, UserID: userID, PostID: postID, Payload: string(body), CreatedAt: now})
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -3,7 +3,6 @@ package posts
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -78,8 +77,7 @@ func (p *Processor) repostCounts(ctx context.Context, q database.Queries, repost
 	if err := q.AddToPostCount(ctx, original.ID, database.CountReposts, delta); err != nil {
 		return err
 	}
-	payload := map[string]any{"post_id": strconv.FormatInt(original.ID, 10), "repost_id": strconv.FormatInt(repost.ID, 10)}
-	return event(ctx, q, eventType, repost.UserID, &original.ID, payload, now)
+	return p.emit(ctx, q, models.Event{Type: eventType, ActorID: repost.UserID, PostID: repost.ID, SubjectID: original.UserID, At: now})
 }
 
 // Bookmark bookmarks a post for the user, with an optional private note,
@@ -99,7 +97,7 @@ func (p *Processor) Bookmark(ctx context.Context, user *models.User, postID int6
 		case err != nil:
 			return err
 		case added:
-			return p.bookmarkCounts(ctx, q, user.ID, post.ID, 1, now)
+			return p.bookmarkCounts(ctx, q, user.ID, post, 1, now)
 		case note != nil:
 			return q.UpdateBookmarkNote(ctx, user.ID, post.ID, *note)
 		}
@@ -114,19 +112,19 @@ func (p *Processor) Unbookmark(ctx context.Context, user *models.User, postID in
 		if err != nil || !removed {
 			return err
 		}
-		return p.bookmarkCounts(ctx, q, user.ID, post.ID, -1, time.Time{})
+		return p.bookmarkCounts(ctx, q, user.ID, post, -1, time.Time{})
 	})
 }
 
-func (p *Processor) bookmarkCounts(ctx context.Context, q database.Queries, userID, postID int64, delta int, now time.Time) error {
+func (p *Processor) bookmarkCounts(ctx context.Context, q database.Queries, userID int64, post *models.Post, delta int, now time.Time) error {
 	if err := q.AddToUserCount(ctx, userID, database.CountBookmarks, delta); err != nil {
 		return err
 	}
-	if err := q.AddToPostCount(ctx, postID, database.CountBookmarks, delta); err != nil {
+	if err := q.AddToPostCount(ctx, post.ID, database.CountBookmarks, delta); err != nil {
 		return err
 	}
 	if delta < 0 {
 		return nil
 	}
-	return event(ctx, q, models.EventPostBookmarked, userID, &postID, map[string]any{"post_id": strconv.FormatInt(postID, 10)}, now)
+	return p.emit(ctx, q, models.Event{Type: models.EventPostBookmarked, ActorID: userID, PostID: post.ID, SubjectID: post.UserID, At: now})
 }

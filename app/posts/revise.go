@@ -3,7 +3,6 @@ package posts
 import (
 	"context"
 	"slices"
-	"strconv"
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
@@ -87,7 +86,7 @@ func (p *Processor) applyRevision(ctx context.Context, q database.Queries, post 
 	if err := q.InsertRevision(ctx, original); err != nil {
 		return err
 	}
-	return event(ctx, q, models.EventPostRevised, post.UserID, &post.ID, map[string]any{"post_id": strconv.FormatInt(post.ID, 10)}, w.RevisedAt)
+	return p.emit(ctx, q, models.Event{Type: models.EventPostRevised, ActorID: post.UserID, PostID: post.ID, At: w.RevisedAt})
 }
 
 // sameEntities compares what a revision must keep: the set of link URLs,

@@ -1,0 +1,293 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/models"
+)
+
+// Signer signs a request just before it is sent, so every attempt carries
+// a fresh date and signature over the same body.
+type Signer interface {
+	Sign(ctx context.Context, req *http.Request, d *models.Delivery) error
+}
+
+// Settings tune the pool.
+type Settings struct {
+	Workers      int
+	PerHost      int           // most deliveries in flight to one host from this process
+	PollInterval time.Duration // how often an idle pool looks for due deliveries
+	Backoff      Backoff
+	Retention    time.Duration // delivered rows older than this are deleted
+}
+
+// leaseMargin is how much longer than its timeout a worker owns a claimed
+// delivery: time to record the outcome after the request gave up.
+const leaseMargin = 10 * time.Second
+
+// maxResponseBody caps how much of an answer is read; only its first bytes
+// are kept, as the error of a failed attempt.
+const (
+	maxResponseBody = 64 << 10
+	maxErrorLength  = 500
+)
+
+// Pool is the set of workers that send deliveries.
+type Pool struct {
+	db       *database.DB
+	client   *http.Client
+	signers  map[string]Signer
+	settings Settings
+	now      func() time.Time
+	logger   *slog.Logger
+	metrics  *metrics
+	wake     chan struct{}
+
+	mu   sync.Mutex
+	busy map[string]int // deliveries in flight per target host
+}
+
+// NewPool builds a pool; Run starts it. signers maps each delivery's Signer
+// name to what signs it.
+func NewPool(db *database.DB, client *http.Client, signers map[string]Signer, s Settings, now func() time.Time, logger *slog.Logger, reg prometheus.Registerer) *Pool {
+	return &Pool{
+		db: db, client: client, signers: signers, settings: s, now: now, logger: logger,
+		metrics: newMetrics(reg, db), wake: make(chan struct{}, 1), busy: map[string]int{},
+	}
+}
+
+// Notify wakes an idle worker to look for due deliveries now rather than
+// at the next poll.
+func (p *Pool) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends deliveries until ctx ends, then lets every worker finish the
+// delivery in its hands and returns.
+func (p *Pool) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range p.settings.Workers {
+		wg.Go(func() { p.worker(ctx) })
+	}
+	wg.Go(func() { p.housekeeping(ctx) })
+	wg.Wait()
+}
+
+func (p *Pool) worker(ctx context.Context) {
+	for ctx.Err() == nil {
+		did, err := p.Work(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.logger.Error("delivery worker", "error", err.Error())
+			sleep(ctx, p.settings.PollInterval)
+		case did:
+			p.Notify() // there may be more: let an idle peer look too
+		default:
+			select {
+			case <-ctx.Done():
+			case <-p.wake:
+			}
+		}
+	}
+}
+
+// housekeeping wakes a worker every poll interval, so deliveries that came
+// due (a retry, a row another process queued) are found, and deletes old
+// delivered rows now and then.
+func (p *Pool) housekeeping(ctx context.Context) {
+	tick := time.NewTicker(p.settings.PollInterval)
+	defer tick.Stop()
+	var lastPrune time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		p.Notify()
+		if now := p.now(); now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			if _, err := p.db.PruneDelivered(ctx, now.Add(-p.settings.Retention)); err != nil && ctx.Err() == nil {
+				p.logger.Error("prune delivered", "error", err.Error())
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// Work claims one due delivery and sends it. It reports whether there was
+// one. The send runs to its own timeout even if ctx ends meanwhile, so a
+// shutdown never abandons a request half made.
+func (p *Pool) Work(ctx context.Context) (bool, error) {
+	d, err := p.claim(ctx)
+	if err != nil || d == nil {
+		return false, err
+	}
+	defer p.release(d.TargetHost)
+	return true, p.send(context.WithoutCancel(ctx), d)
+}
+
+// Drain works until nothing is due: for tests and benchmarks that drive the
+// queue by hand.
+func (p *Pool) Drain(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		did, err := p.Work(ctx)
+		if err != nil || !did {
+			return n, err
+		}
+		n++
+	}
+}
+
+// claim takes the next due delivery to a host below its cap and counts it
+// against that host. The lock keeps two workers of this process from both
+// taking a host's last free slot.
+func (p *Pool) claim(ctx context.Context) (*models.Delivery, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var full []string
+	for host, n := range p.busy {
+		if n >= p.settings.PerHost {
+			full = append(full, host)
+		}
+	}
+	now := p.now().UTC().Truncate(time.Microsecond)
+	d, err := p.db.ClaimDelivery(ctx, database.Claim{Now: now, LeaseMargin: leaseMargin, ExcludeHosts: full})
+	if err != nil || d == nil {
+		return nil, err
+	}
+	p.busy[d.TargetHost]++
+	return d, nil
+}
+
+func (p *Pool) release(host string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.busy[host]--; p.busy[host] <= 0 {
+		delete(p.busy, host)
+	}
+}
+
+// outcome is what one attempt came to.
+type outcome struct {
+	status     int
+	err        error
+	retryAfter time.Duration
+}
+
+func (p *Pool) send(ctx context.Context, d *models.Delivery) error {
+	start := time.Now()
+	o := p.attempt(ctx, d)
+	p.metrics.attempt(d.Kind, time.Since(start))
+	return p.record(ctx, d, o)
+}
+
+func (p *Pool) attempt(ctx context.Context, d *models.Delivery) outcome {
+	ctx, cancel := context.WithTimeout(ctx, d.Timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.TargetURL, strings.NewReader(d.Body))
+	if err != nil {
+		return outcome{err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range d.Headers {
+		req.Header.Set(k, v)
+	}
+	signer, ok := p.signers[d.Signer]
+	if !ok {
+		return outcome{err: fmt.Errorf("no signer named %q", d.Signer)}
+	}
+	if err := signer.Sign(ctx, req, d); err != nil {
+		return outcome{err: fmt.Errorf("sign: %w", err)}
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return outcome{err: err}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	o := outcome{status: resp.StatusCode, retryAfter: retryAfter(resp.Header, p.now())}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		o.err = fmt.Errorf("%s: %s", resp.Status, truncate(string(body), maxErrorLength))
+	}
+	return o
+}
+
+func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(strings.TrimSpace(s), "")
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// record stores the outcome: delivered, due again after a backoff, or
+// failed for good once out of attempts or refused for good by the server.
+func (p *Pool) record(ctx context.Context, d *models.Delivery, o outcome) error {
+	now := p.now().UTC().Truncate(time.Microsecond)
+	a := database.Attempt{ID: d.ID, LeaseUntilMS: d.LeaseUntilMS, LastStatus: o.status, At: now, NextAttemptAt: d.NextAttemptAt}
+	var result string
+	switch {
+	case o.err == nil:
+		a.Status, result = models.DeliveryDelivered, "delivered"
+	case d.Attempts >= d.MaxAttempts || permanent(o):
+		a.Status, result, a.LastError = models.DeliveryFailed, "failed", errorText(o.err)
+	default:
+		a.Status, result, a.LastError = models.DeliveryPending, "retry", errorText(o.err)
+		a.NextAttemptAt = p.settings.Backoff.Next(now, d.Attempts, o.retryAfter).Truncate(time.Microsecond)
+	}
+	p.metrics.outcome(d.Kind, result)
+	held, err := p.db.RecordAttempt(ctx, a)
+	if err != nil {
+		return err
+	}
+	if !held {
+		p.logger.Warn("delivery lease lost before its outcome was recorded", "delivery_id", d.ID, "outcome", result)
+	}
+	if result != "delivered" {
+		p.logger.Info("delivery attempt failed", "delivery_id", d.ID, "kind", d.Kind, "host", d.TargetHost,
+			"attempt", d.Attempts, "of", d.MaxAttempts, "outcome", result, "error", a.LastError)
+	}
+	return nil
+}
+
+// permanent reports whether retrying cannot help: the server understood
+// the request and refused it (a 4xx other than 401, 408 and 429, as
+// Mastodon treats them), or Pecan cannot even build or sign it.
+func permanent(o outcome) bool {
+	if errors.Is(o.err, ErrRefusedAddress) {
+		return true
+	}
+	s := o.status
+	return s >= 400 && s < 500 && s != http.StatusUnauthorized && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return truncate(err.Error(), maxErrorLength)
+}

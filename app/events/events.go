@@ -1,0 +1,31 @@
+// Package events carries what the processors do to whoever must hear of it
+// (webhooks now, federation and crossposts next), inside the transaction
+// that did it: a sink enqueues its deliveries in that same transaction, so
+// a change and the news of it land together or not at all.
+package events
+
+import (
+	"context"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/models"
+)
+
+// Sink hears events. Emit runs inside the caller's transaction and must
+// write through q only; an error rolls the whole change back.
+type Sink interface {
+	Emit(ctx context.Context, q database.Queries, e models.Event) error
+}
+
+// Sinks hands each event to every sink in turn.
+type Sinks []Sink
+
+// Emit passes e to each sink, stopping at the first error.
+func (s Sinks) Emit(ctx context.Context, q database.Queries, e models.Event) error {
+	for _, sink := range s {
+		if err := sink.Emit(ctx, q, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
