@@ -444,6 +444,15 @@ func TestWebhookTestRedeliverAndRotate(t *testing.T) {
 		}
 		alice.call(t, "POST", "/v1/webhooks/"+hook.ID+"/deliveries/999999/redeliver", nil).ExpectError(t, 404, "delivery_not_found")
 
+		// Custom headers are read when a delivery is sent: a change reaches
+		// what is already queued.
+		alice.mustPost(t, map[string]any{"text": "queued before the header changed"})
+		alice.call(t, "PATCH", "/v1/webhooks/"+hook.ID, map[string]any{"headers": map[string]string{"Authorization": "Bearer new"}}).Expect(t, 200)
+		drain(t, srv, 1)
+		if got := recv.all()[2].Header.Get("Authorization"); got != "Bearer new" {
+			t.Fatalf("custom header %q", got)
+		}
+
 		var rotated apiWebhook
 		alice.call(t, "POST", "/v1/webhooks/"+hook.ID+"/rotate_secret", nil).Expect(t, 200).Decode(t, &rotated)
 		if rotated.Secret == "" || rotated.Secret == hook.Secret {
@@ -451,7 +460,7 @@ func TestWebhookTestRedeliverAndRotate(t *testing.T) {
 		}
 		alice.mustPost(t, map[string]any{"text": "after the rotation"})
 		drain(t, srv, 1)
-		last := recv.all()[2]
+		last := recv.all()[3]
 		for _, secret := range []string{hook.Secret, rotated.Secret} {
 			wh, _ := standardwebhooks.NewWebhook(secret)
 			if err := wh.Verify(last.Body, last.Header); err != nil {
@@ -461,7 +470,7 @@ func TestWebhookTestRedeliverAndRotate(t *testing.T) {
 		srv.Clock.Advance(25 * time.Hour)
 		alice.mustPost(t, map[string]any{"text": "a day later"})
 		drain(t, srv, 1)
-		latest := recv.all()[3]
+		latest := recv.all()[4]
 		old, _ := standardwebhooks.NewWebhook(hook.Secret)
 		if err := old.VerifyIgnoringTimestamp(latest.Body, latest.Header); err == nil {
 			t.Fatal("the replaced secret still signs after the overlap")

@@ -343,3 +343,31 @@ func TestOneSlowHostCannotTakeEveryWorker(t *testing.T) {
 		<-done
 	})
 }
+
+// TestDeliveredRowsArePruned: history is kept for the retention period,
+// then deleted; pending and failed rows stay.
+func TestDeliveredRowsArePruned(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		db := openDB(t, b)
+		c := newClock()
+		ok := newReceiver(t, nil, http.StatusOK)
+		bad := newReceiver(t, nil, http.StatusGone)
+		rows := enqueue(t, db, c.Now(), job(ok.URL, 1), job(bad.URL, 1))
+		pool := newPool(db, c, delivery.Settings{})
+		if n, err := pool.Drain(context.Background()); err != nil || n != 2 {
+			t.Fatalf("worked %d, %v", n, err)
+		}
+		if n, err := db.PruneDelivered(context.Background(), c.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("pruned %d fresh rows (%v)", n, err)
+		}
+		if n, err := db.PruneDelivered(context.Background(), c.Now().Add(time.Second)); err != nil || n != 1 {
+			t.Fatalf("pruned %d rows, want the delivered one (%v)", n, err)
+		}
+		if _, err := db.DeliveryByID(context.Background(), rows[0].ID); err == nil {
+			t.Fatal("the delivered row is still there")
+		}
+		if got := load(t, db, rows[1].ID); got.Status != models.DeliveryFailed {
+			t.Fatalf("the failed row: %+v", got)
+		}
+	})
+}

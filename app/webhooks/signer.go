@@ -16,7 +16,8 @@ import (
 
 // Signer signs webhook deliveries in the Standard Webhooks format with the
 // webhook's secret as it is when the delivery is sent, so a rotation
-// applies to deliveries already queued.
+// applies to deliveries already queued; the webhook's custom headers are
+// read then too, for the same reason.
 type Signer struct {
 	db  *database.DB
 	now func() time.Time
@@ -51,6 +52,9 @@ func (s *Signer) Sign(ctx context.Context, req *http.Request, d *models.Delivery
 			return fmt.Errorf("sign delivery %d: %w", d.ID, err)
 		}
 		sigs = append(sigs, sig)
+	}
+	for name, value := range w.Headers {
+		req.Header.Set(name, value)
 	}
 	req.Header.Set(standardwebhooks.HeaderWebhookID, d.MessageID)
 	req.Header.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))

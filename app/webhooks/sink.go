@@ -122,7 +122,7 @@ func (p *Processor) job(w *models.Webhook, e models.Event, data any) (delivery.J
 		postID = &e.PostID
 	}
 	return delivery.Job{
-		Kind: models.DeliveryWebhook, Event: e.Type, URL: w.URL, Body: body, Headers: w.Headers,
+		Kind: models.DeliveryWebhook, Event: e.Type, URL: w.URL, Body: body,
 		Signer: SignerName, SignerRef: w.ID, PostID: postID, MessageID: id,
 		MaxAttempts: w.RetryCount + 1, Timeout: time.Duration(w.TimeoutSeconds) * time.Second,
 	}, nil
