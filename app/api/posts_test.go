@@ -462,6 +462,11 @@ func TestTextProcess(t *testing.T) {
 	if out.Text != "@bob <b>x [example.com]</b>" || len(out.Entities.Mentions) != 1 || strings.Contains(out.HTML, "<b>") {
 		t.Fatalf("processed %+v", out)
 	}
+	// Scheme and host are case-insensitive; the href uses one spelling.
+	srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/text/process", Body: map[string]any{"text": "HTTP://Example.COM/Path"}}).Expect(t, 200).Decode(t, &out)
+	if len(out.Entities.Links) != 1 || out.Entities.Links[0].URL != "http://example.com/Path" || !strings.Contains(out.HTML, `href="http://example.com/Path"`) {
+		t.Fatalf("upper-case link processed as %+v", out)
+	}
 	var count int
 	if err := srv.App.DB.Bun.NewSelect().Table("posts").ColumnExpr("count(*)").Scan(t.Context(), &count); err != nil || count != 0 {
 		t.Fatalf("text/process stored %d posts (%v)", count, err)

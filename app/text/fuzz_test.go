@@ -118,6 +118,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(tc.in, true, true)
 	}
 	f.Add("[a](http://x.com \"t\") [b](y.com) @c #d https://e.example", false, true)
+	f.Add("htTp://0", true, true) // a scheme in mixed case once made an href the HTML check refused
 	f.Add("<script>alert(1)</script> [x](javascript:alert(1)) \"><img onerror=x>", true, false)
 	f.Fuzz(func(t *testing.T, in string, links, markdown bool) {
 		if !utf8.ValidString(in) {

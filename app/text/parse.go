@@ -67,7 +67,37 @@ func normalizeURL(raw string) (string, *url.URL, bool) {
 	if bare && (!strings.Contains(u.Hostname(), ".") || strings.HasSuffix(u.Hostname(), ".")) {
 		return "", nil, false
 	}
-	return raw, u, true
+	canon := canonicalURL(raw)
+	if u, err = url.Parse(canon); err != nil {
+		return "", nil, false // cannot happen: only letters changed case
+	}
+	return canon, u, true
+}
+
+// canonicalURL lowercases the scheme and the ASCII letters of the host,
+// both case-insensitive (RFC 3986 §6.2.2.1), as browsers do: so hrefs start
+// with a scheme the HTML allows, and HTTP://A.example and http://a.example
+// are one link to the revision check. Non-ASCII letters of an IDN host stay
+// as typed. raw must contain "://".
+func canonicalURL(raw string) string {
+	i := strings.Index(raw, "://")
+	scheme, rest := raw[:i], raw[i+len("://"):]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority := rest[:end]
+	host := strings.LastIndexByte(authority, '@') + 1 // userinfo keeps its case
+	return lowerASCII(scheme) + "://" + authority[:host] + lowerASCII(authority[host:]) + rest[end:]
+}
+
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 var (
