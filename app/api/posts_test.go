@@ -450,6 +450,49 @@ func TestPostPagination(t *testing.T) {
 	})
 }
 
+// pnut keeps deleted posts in lists, without content, unless the caller
+// asks with include_deleted=0.
+func TestIncludeDeletedOnLists(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		root := alice.mustPost(t, map[string]any{"text": "root"})
+		gone := alice.mustPost(t, map[string]any{"text": "regretted", "reply_to": root.ID})
+		kept := alice.mustPost(t, map[string]any{"text": "kept", "reply_to": root.ID})
+		alice.do(t, "DELETE", "/v1/posts/"+gone.ID, nil).Expect(t, 200)
+
+		for _, path := range []string{
+			"/v1/posts?ids=" + kept.ID + "," + gone.ID + "," + root.ID,
+			"/v1/posts/" + root.ID + "/thread",
+			"/v1/users/@alice/posts",
+		} {
+			var all, live []apiPost
+			srv.Do(t, apptest.Request{Method: "GET", Path: path}).Expect(t, 200).Decode(t, &all)
+			if ids := postIDs(all); ids != kept.ID+","+gone.ID+","+root.ID {
+				t.Errorf("%s: posts %s, want the deleted one in its place", path, ids)
+			} else if !all[1].IsDeleted || all[1].Content != nil {
+				t.Errorf("%s: deleted post shown as %+v", path, all[1])
+			}
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			srv.Do(t, apptest.Request{Method: "GET", Path: path + sep + "include_deleted=0"}).Expect(t, 200).Decode(t, &live)
+			if ids := postIDs(live); ids != kept.ID+","+root.ID {
+				t.Errorf("%s with include_deleted=0: posts %s, want %s,%s", path, ids, kept.ID, root.ID)
+			}
+		}
+	})
+}
+
+func postIDs(list []apiPost) string {
+	ids := make([]string, len(list))
+	for i, p := range list {
+		ids[i] = p.ID
+	}
+	return strings.Join(ids, ",")
+}
+
 func TestTextProcess(t *testing.T) {
 	srv := startPosts(t, testenv.New(t, "sqlite"))
 	newPoster(t, srv, "bob", models.UserHuman)
