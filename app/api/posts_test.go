@@ -164,6 +164,36 @@ func TestPostValidation(t *testing.T) {
 	})
 }
 
+// raw's limit is on the JSON the client sends: characters that Go's
+// encoder would escape, like <, count one byte each, not six.
+func TestRawLimitCountsBytesAsSent(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		bot := newPoster(t, srv, "bot", models.UserBot)
+		// rawOf builds a raw of exactly n bytes as sent: {"x.y":[{"v":"<<…"}]}.
+		rawOf := func(n int, fill string) string {
+			const frame = `{"x.y":[{"v":""}]}`
+			return `{"x.y":[{"v":"` + strings.Repeat(fill, n-len(frame)) + `"}]}`
+		}
+		send := func(raw string) *apptest.Response {
+			return srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/posts?include_raw=1", Token: bot.token,
+				ContentType: "application/json", Body: `{"text":"raw","raw":` + raw + `}`})
+		}
+		for _, fill := range []string{"<", "&", "x"} {
+			var p apiPost
+			send(rawOf(8192, fill)).Expect(t, 201).Decode(t, &p)
+			items, _ := p.Raw["x.y"].([]any)
+			if len(items) != 1 || items[0].(map[string]any)["v"] != strings.Repeat(fill, 8192-18) {
+				t.Fatalf("raw of %q not kept whole: %.80v", fill, p.Raw)
+			}
+			resp := send(rawOf(8193, fill)).ExpectError(t, 400, "raw_too_large")
+			if field, _ := resp.Meta["field"].(string); field != "raw" {
+				t.Fatalf("raw_too_large names field %q", field)
+			}
+		}
+	})
+}
+
 func TestFormBodyAndNSFW(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
