@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/pecan-social/pecan/app/apptest"
 	"github.com/pecan-social/pecan/app/config"
+	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/testenv"
 	"github.com/pecan-social/pecan/models"
 )
@@ -315,10 +317,52 @@ func TestRevisionRules(t *testing.T) {
 			t.Fatalf("revisions %+v", revs)
 		}
 
-		late := alice.mustPost(t, map[string]any{"text": "too late"})
-		srv.Clock.Advance(301 * time.Second)
-		alice.do(t, "PUT", "/v1/posts/"+late.ID, map[string]any{"text": "too late!"}).ExpectError(t, 409, "revision_window_closed")
 		alice.do(t, "PUT", "/v1/posts/999999", map[string]any{"text": "x"}).ExpectError(t, 404, "post_not_found")
+	})
+}
+
+// "Within 300 s": a post may be revised while it is at most 300 s old, by
+// the pre-check and the conditional UPDATE alike.
+func TestRevisionWindowEdge(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		for _, tc := range []struct {
+			age    time.Duration
+			status int
+		}{
+			{300 * time.Second, 201},
+			{300*time.Second + time.Microsecond, 409},
+			{301 * time.Second, 409},
+		} {
+			p := alice.mustPost(t, map[string]any{"text": "aged " + tc.age.String()})
+			srv.Clock.Advance(tc.age)
+			resp := alice.do(t, "PUT", "/v1/posts/"+p.ID, map[string]any{"text": "aged " + tc.age.String() + "!"})
+			if tc.status == 201 {
+				resp.Expect(t, 201)
+			} else {
+				resp.ExpectError(t, 409, "revision_window_closed")
+			}
+		}
+		// The statement alone, as a revision that passed the pre-check just
+		// before the window closed would run it.
+		p := alice.mustPost(t, map[string]any{"text": "raced the clock"})
+		id, _ := strconv.ParseInt(p.ID, 10, 64)
+		stored, err := srv.App.DB.PostByID(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			notBefore time.Time
+			applied   bool
+		}{{stored.CreatedAt.Add(time.Microsecond), false}, {stored.CreatedAt, true}} {
+			applied, err := srv.App.DB.RevisePost(t.Context(), database.ReviseWindow{PostID: id, UserID: alice.user.ID,
+				Text: "raced", Entities: stored.Entities, RevisedAt: stored.CreatedAt, NotBefore: tc.notBefore})
+			if err != nil || applied != tc.applied {
+				t.Fatalf("RevisePost with the window opening %v after creation: applied %v (%v), want %v",
+					tc.notBefore.Sub(stored.CreatedAt), applied, err, tc.applied)
+			}
+		}
 	})
 }
 

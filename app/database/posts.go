@@ -62,7 +62,7 @@ type ReviseWindow struct {
 	Entities  models.Entities
 	IsNSFW    bool
 	RevisedAt time.Time
-	NotBefore time.Time // the post must be younger than this
+	NotBefore time.Time // the post must be created at or after this: "within 300 s" includes 300 s
 }
 
 // RevisePost applies a revision only if the post is the user's, live, not
@@ -76,7 +76,7 @@ func (q Queries) RevisePost(ctx context.Context, w ReviseWindow) (bool, error) {
 		Set("is_revised = ?", true).
 		Set("revised_at = ?", w.RevisedAt).
 		Where("id = ? AND user_id = ? AND deleted_at IS NULL", w.PostID, w.UserID).
-		Where("is_revised = ? AND created_at > ?", false, w.NotBefore).
+		Where("is_revised = ? AND created_at >= ?", false, w.NotBefore).
 		Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("revise post %d: %w", w.PostID, err)

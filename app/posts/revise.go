@@ -56,6 +56,7 @@ func (p *Processor) checkRevisable(post *models.Post, author *models.User, in In
 		return errs.Invalid("reply_to", "reply_to_immutable", "a revision cannot change what the post replies to")
 	case post.IsRevised:
 		return errs.Conflict("", "already_revised", "a post may be revised only once")
+	// "Within 300 s" includes 300 s; RevisePost's condition agrees.
 	case p.clock().Sub(post.CreatedAt) > p.rules.RevisionWindow:
 		return p.windowClosed()
 	}
