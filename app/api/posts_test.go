@@ -249,6 +249,27 @@ func TestDuplicateWindowUnderConcurrency(t *testing.T) {
 	})
 }
 
+// The duplicate window lasts 120 s of the app's clock. Redis expires keys
+// in real time, which a test cannot move, so there only the inside of the
+// window is checked.
+func TestDuplicateWindowExpires(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		same := map[string]any{"text": "said it once"}
+		alice.mustPost(t, same)
+		srv.Clock.Advance(119 * time.Second)
+		resp := alice.post(t, same).ExpectError(t, 409, "duplicate_post")
+		if field, _ := resp.Meta["field"].(string); field != "text" {
+			t.Fatalf("duplicate_post names field %q, want text", field)
+		}
+		srv.Clock.Advance(2 * time.Second)
+		if b.RedisURL == "" { // 121 s of the fake clock are not 121 s of Redis's
+			alice.post(t, same).Expect(t, 201)
+		}
+	})
+}
+
 func TestIdempotencyKey(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
