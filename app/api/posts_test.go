@@ -196,6 +196,31 @@ func TestRawLimitCountsBytesAsSent(t *testing.T) {
 	})
 }
 
+// Tags are judged as they are looked up, lowercased without "_": what
+// normalises to digits only, or to nothing, is not a tag and not indexed.
+func TestTagsJudgedAfterNormalising(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		p := alice.mustPost(t, map[string]any{"text": "#_123 #123_ #__ #Real_One"})
+		if tags := p.Content.Entities.Tags; len(tags) != 1 || tags[0].Text != "Real_One" {
+			t.Fatalf("tags %+v, want only Real_One", tags)
+		}
+		var rows []string
+		if err := srv.App.DB.Bun.NewSelect().Table("post_tags").Column("tag").Scan(t.Context(), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(rows, ",") != "realone" {
+			t.Fatalf("post_tags rows %q, want [realone]", rows)
+		}
+		var list []apiPost
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/tags/123"}).Expect(t, 200).Decode(t, &list)
+		if len(list) != 0 {
+			t.Fatalf("tag 123 lists %d posts", len(list))
+		}
+	})
+}
+
 func TestFormBodyAndNSFW(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
