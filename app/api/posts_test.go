@@ -412,6 +412,33 @@ func TestRevisionWindowEdge(t *testing.T) {
 	})
 }
 
+// A revision may move a mention to or from the front of the text, which
+// changes whom the post is addressed to and so who sees it with
+// include_directed_posts=0.
+func TestRevisionMovesLeadingMentions(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy, cat := newMember(t, srv, "amy"), newMember(t, srv, "cat")
+		newMember(t, srv, "bob")
+		amy.act(t, "PUT", "/v1/users/@cat/follow").Expect(t, 200)
+		toBob := cat.mustPost(t, map[string]any{"text": "@bob are you there"})
+		aboutBob := cat.mustPost(t, map[string]any{"text": "I met @bob"})
+		shown := func() string {
+			var list []apiPost
+			srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me?include_directed_posts=0", Token: amy.graph}).Expect(t, 200).Decode(t, &list)
+			return postIDs(list)
+		}
+		if got := shown(); got != aboutBob.ID {
+			t.Fatalf("before the revisions amy sees %q, want %s", got, aboutBob.ID)
+		}
+		cat.do(t, "PUT", "/v1/posts/"+toBob.ID, map[string]any{"text": "are you there @bob"}).Expect(t, 201)
+		cat.do(t, "PUT", "/v1/posts/"+aboutBob.ID, map[string]any{"text": "@bob I met you"}).Expect(t, 201)
+		if got := shown(); got != toBob.ID {
+			t.Fatalf("after the revisions amy sees %q, want %s", got, toBob.ID)
+		}
+	})
+}
+
 func TestRacingRevisionsOneWins(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)

@@ -123,6 +123,22 @@ func (q Queries) InsertMentionsAndTags(ctx context.Context, mentions []models.Po
 	return nil
 }
 
+// SetLeadingMentions marks which of a post's mentioned users it now
+// addresses (leading) and which it does not: a revision keeps the users
+// but may move them.
+func (q Queries) SetLeadingMentions(ctx context.Context, postID int64, leading []int64) error {
+	_, err := q.idb.NewUpdate().Model((*models.PostMention)(nil)).Set("is_leading = ?", false).
+		Where("post_id = ?", postID).Exec(ctx)
+	if err == nil && len(leading) > 0 {
+		_, err = q.idb.NewUpdate().Model((*models.PostMention)(nil)).Set("is_leading = ?", true).
+			Where("post_id = ? AND user_id IN (?)", postID, bun.In(leading)).Exec(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("update leading mentions of post %d: %w", postID, err)
+	}
+	return nil
+}
+
 // Counters a post keeps; the names are columns, never user input.
 const (
 	CountReplies   = "reply_count"

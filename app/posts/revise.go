@@ -88,7 +88,22 @@ func (p *Processor) applyRevision(ctx context.Context, q database.Queries, post 
 	if err := q.InsertRevision(ctx, original); err != nil {
 		return err
 	}
+	if err := q.SetLeadingMentions(ctx, post.ID, leadingMentions(w.Entities)); err != nil {
+		return err
+	}
 	return event(ctx, q, models.EventPostRevised, post.UserID, &post.ID, map[string]any{"post_id": strconv.FormatInt(post.ID, 10)}, w.RevisedAt)
+}
+
+// leadingMentions lists the users the text addresses: those with a
+// mention before any other words.
+func leadingMentions(e models.Entities) []int64 {
+	var ids []int64
+	for _, m := range e.Mentions {
+		if id, err := strconv.ParseInt(m.ID, 10, 64); err == nil && m.IsLeading {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // sameEntities compares what a revision must keep: the set of link URLs,
