@@ -221,6 +221,64 @@ func TestTagsJudgedAfterNormalising(t *testing.T) {
 	})
 }
 
+// source is the client object unless include_client=0, when pnut gives
+// the client's id alone.
+func TestIncludeClient(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		p := alice.mustPost(t, map[string]any{"text": "from a client"})
+		source := func(query string) any {
+			var got struct {
+				Source any `json:"source"`
+			}
+			srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/" + p.ID + query}).Expect(t, 200).Decode(t, &got)
+			return got.Source
+		}
+		for _, query := range []string{"", "?include_client=1"} {
+			obj, ok := source(query).(map[string]any)
+			if !ok || obj["id"] != "pecan" || obj["name"] != "test" || obj["url"] != srv.App.Config.PublicURL() {
+				t.Fatalf("source with %q: %#v, want {id: pecan, name: test, url}", query, source(query))
+			}
+		}
+		if got := source("?include_client=0"); got != "pecan" {
+			t.Fatalf("source with include_client=0: %#v, want the bare id \"pecan\"", got)
+		}
+	})
+}
+
+// Every input error names the field at fault.
+func TestErrorFields(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		root := alice.mustPost(t, map[string]any{"text": "root"})
+		p := alice.mustPost(t, map[string]any{"text": "see https://pnut.io", "reply_to": root.ID})
+		other := alice.mustPost(t, map[string]any{"text": "another"})
+		cases := []struct {
+			name, method, path string
+			body               any
+			code, field        string
+		}{
+			{"entities changed", "PUT", "/v1/posts/" + p.ID, map[string]any{"text": "see https://pnut.io/x"}, "entities_changed", "text"},
+			{"raw immutable", "PUT", "/v1/posts/" + p.ID, map[string]any{"text": "see https://pnut.io!", "raw": map[string]any{"a.b": []any{map[string]any{}}}}, "raw_immutable", "raw"},
+			{"reply_to immutable", "PUT", "/v1/posts/" + p.ID, map[string]any{"text": "see https://pnut.io!", "reply_to": other.ID}, "reply_to_immutable", "reply_to"},
+			{"note too long", "PUT", "/v1/posts/" + p.ID + "/bookmark", map[string]any{"note": strings.Repeat("n", 129)}, "note_too_long", "note"},
+			{"ids missing", "GET", "/v1/posts?ids=", nil, "ids_missing", "ids"},
+			{"ids not numbers", "GET", "/v1/posts?ids=1,two", nil, "invalid_post_id", "ids"},
+			{"path id not a number", "GET", "/v1/posts/two", nil, "invalid_post_id", "post_id"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				resp := alice.do(t, tc.method, tc.path, tc.body).ExpectError(t, 400, tc.code)
+				if got, _ := resp.Meta["field"].(string); got != tc.field {
+					t.Fatalf("field %q, want %q", got, tc.field)
+				}
+			})
+		}
+	})
+}
+
 func TestFormBodyAndNSFW(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
@@ -641,26 +699,29 @@ func postIDs(list []apiPost) string {
 }
 
 func TestTextProcess(t *testing.T) {
-	srv := startPosts(t, testenv.New(t, "sqlite"))
-	newPoster(t, srv, "bob", models.UserHuman)
-	var out struct {
-		Text     string          `json:"text"`
-		HTML     string          `json:"html"`
-		Entities models.Entities `json:"entities"`
-	}
-	srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/text/process", Body: map[string]any{"text": "@bob <b>[x](example.com)</b>"}}).Expect(t, 200).Decode(t, &out)
-	if out.Text != "@bob <b>x [example.com]</b>" || len(out.Entities.Mentions) != 1 || strings.Contains(out.HTML, "<b>") {
-		t.Fatalf("processed %+v", out)
-	}
-	// Scheme and host are case-insensitive; the href uses one spelling.
-	srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/text/process", Body: map[string]any{"text": "HTTP://Example.COM/Path"}}).Expect(t, 200).Decode(t, &out)
-	if len(out.Entities.Links) != 1 || out.Entities.Links[0].URL != "http://example.com/Path" || !strings.Contains(out.HTML, `href="http://example.com/Path"`) {
-		t.Fatalf("upper-case link processed as %+v", out)
-	}
-	var count int
-	if err := srv.App.DB.Bun.NewSelect().Table("posts").ColumnExpr("count(*)").Scan(t.Context(), &count); err != nil || count != 0 {
-		t.Fatalf("text/process stored %d posts (%v)", count, err)
-	}
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		newPoster(t, srv, "bob", models.UserHuman)
+		var out struct {
+			Text     string          `json:"text"`
+			HTML     string          `json:"html"`
+			Entities models.Entities `json:"entities"`
+		}
+		srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/text/process", Body: map[string]any{"text": "@bob <b>[x](example.com)</b> @nobody"}}).Expect(t, 200).Decode(t, &out)
+		if out.Text != "@bob <b>x [example.com]</b> @nobody" || len(out.Entities.Mentions) != 1 || strings.Contains(out.HTML, "<b>") {
+			t.Fatalf("processed %+v", out)
+		}
+		// Scheme and host are case-insensitive; the href uses one spelling.
+		srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/text/process", Body: map[string]any{"text": "HTTP://Example.COM/Path"}}).Expect(t, 200).Decode(t, &out)
+		if len(out.Entities.Links) != 1 || out.Entities.Links[0].URL != "http://example.com/Path" || !strings.Contains(out.HTML, `href="http://example.com/Path"`) {
+			t.Fatalf("upper-case link processed as %+v", out)
+		}
+		srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/text/process", Body: map[string]any{"text": strings.Repeat("x", 257)}}).ExpectError(t, 400, "text_too_long")
+		var count int
+		if err := srv.App.DB.Bun.NewSelect().Table("posts").ColumnExpr("count(*)").Scan(t.Context(), &count); err != nil || count != 0 {
+			t.Fatalf("text/process stored %d posts (%v)", count, err)
+		}
+	})
 }
 
 func TestEventsRecordedWithTheirChange(t *testing.T) {
