@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := openKV(cfg)
+	store, err := openKV(cfg, opts.Now)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -134,9 +134,11 @@ func OpenDatabase(ctx context.Context, cfg *config.Config, migrate bool, logger 
 	return db, nil
 }
 
-func openKV(cfg *config.Config) (kv.Backend, error) {
+func openKV(cfg *config.Config, now func() time.Time) (kv.Backend, error) {
 	if cfg.Redis.URL == "" {
-		return kv.NewMemory(), nil
+		m := kv.NewMemory()
+		m.SetClock(now) // windows and limits follow the app's clock, which tests move
+		return m, nil
 	}
 	store, err := kv.OpenRedis(cfg.Redis.URL, cfg.Redis.Prefix)
 	if err != nil {

@@ -231,12 +231,18 @@ func setPath(dst map[string]any, parts []string, v any, key string) error {
 	return setPath(childMap, parts[1:], v, key)
 }
 
+// fillStruct re-encodes the merged fields and decodes them into dst. HTML
+// escaping is off so that json.RawMessage fields (raw) hold what the client
+// sent, byte for byte as far as compact JSON allows: escaping would turn
+// one-byte <, > and & into six-byte \u003c and count them against limits.
 func fillStruct(fields map[string]any, dst any) error {
-	b, err := json.Marshal(fields)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fields); err != nil {
 		return fmt.Errorf("re-encode body: %w", err)
 	}
-	return jsonError(json.Unmarshal(b, dst))
+	return jsonError(json.Unmarshal(b.Bytes(), dst))
 }
 
 // jsonError turns what encoding/json reports into a client error that

@@ -176,7 +176,7 @@ func (s *server) getPosts(c echo.Context) error {
 	if len(ids) == 0 {
 		return errs.Invalid("ids", "ids_missing", "ids must list post ids, comma-separated")
 	}
-	list, err := s.posts.GetMany(c.Request().Context(), ids)
+	list, err := s.posts.GetMany(c.Request().Context(), ids, flag(c, "include_deleted", true))
 	if err != nil {
 		return err
 	}

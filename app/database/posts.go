@@ -62,7 +62,7 @@ type ReviseWindow struct {
 	Entities  models.Entities
 	IsNSFW    bool
 	RevisedAt time.Time
-	NotBefore time.Time // the post must be younger than this
+	NotBefore time.Time // the post must be created at or after this: "within 300 s" includes 300 s
 }
 
 // RevisePost applies a revision only if the post is the user's, live, not
@@ -76,7 +76,7 @@ func (q Queries) RevisePost(ctx context.Context, w ReviseWindow) (bool, error) {
 		Set("is_revised = ?", true).
 		Set("revised_at = ?", w.RevisedAt).
 		Where("id = ? AND user_id = ? AND deleted_at IS NULL", w.PostID, w.UserID).
-		Where("is_revised = ? AND created_at > ?", false, w.NotBefore).
+		Where("is_revised = ? AND created_at >= ?", false, w.NotBefore).
 		Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("revise post %d: %w", w.PostID, err)
@@ -119,6 +119,22 @@ func (q Queries) InsertMentionsAndTags(ctx context.Context, mentions []models.Po
 		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
 			return fmt.Errorf("index tags of post %d: %w", postID, err)
 		}
+	}
+	return nil
+}
+
+// SetLeadingMentions marks which of a post's mentioned users it now
+// addresses (leading) and which it does not: a revision keeps the users
+// but may move them.
+func (q Queries) SetLeadingMentions(ctx context.Context, postID int64, leading []int64) error {
+	_, err := q.idb.NewUpdate().Model((*models.PostMention)(nil)).Set("is_leading = ?", false).
+		Where("post_id = ?", postID).Exec(ctx)
+	if err == nil && len(leading) > 0 {
+		_, err = q.idb.NewUpdate().Model((*models.PostMention)(nil)).Set("is_leading = ?", true).
+			Where("post_id = ? AND user_id IN (?)", postID, bun.In(leading)).Exec(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("update leading mentions of post %d: %w", postID, err)
 	}
 	return nil
 }

@@ -27,8 +27,9 @@ func (p *Processor) Get(ctx context.Context, id int64) (*models.Post, error) {
 }
 
 // GetMany loads up to MaxLookupIDs posts in the order asked; missing ones
-// are left out.
-func (p *Processor) GetMany(ctx context.Context, ids []int64) ([]*models.Post, error) {
+// are left out, and so are deleted ones unless includeDeleted (pnut keeps
+// them in lists by default, without content).
+func (p *Processor) GetMany(ctx context.Context, ids []int64, includeDeleted bool) ([]*models.Post, error) {
 	if len(ids) > MaxLookupIDs {
 		ids = ids[:MaxLookupIDs]
 	}
@@ -42,7 +43,7 @@ func (p *Processor) GetMany(ctx context.Context, ids []int64) ([]*models.Post, e
 	}
 	out := make([]*models.Post, 0, len(ids))
 	for _, id := range ids {
-		if post, ok := byID[id]; ok {
+		if post, ok := byID[id]; ok && (includeDeleted || !post.Deleted()) {
 			out = append(out, post)
 			delete(byID, id)
 		}

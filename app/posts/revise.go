@@ -3,6 +3,7 @@ package posts
 import (
 	"context"
 	"slices"
+	"strconv"
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
@@ -55,6 +56,7 @@ func (p *Processor) checkRevisable(post *models.Post, author *models.User, in In
 		return errs.Invalid("reply_to", "reply_to_immutable", "a revision cannot change what the post replies to")
 	case post.IsRevised:
 		return errs.Conflict("", "already_revised", "a post may be revised only once")
+	// "Within 300 s" includes 300 s; RevisePost's condition agrees.
 	case p.clock().Sub(post.CreatedAt) > p.rules.RevisionWindow:
 		return p.windowClosed()
 	}
@@ -86,7 +88,22 @@ func (p *Processor) applyRevision(ctx context.Context, q database.Queries, post 
 	if err := q.InsertRevision(ctx, original); err != nil {
 		return err
 	}
+	if err := q.SetLeadingMentions(ctx, post.ID, leadingMentions(w.Entities)); err != nil {
+		return err
+	}
 	return p.emit(ctx, q, models.Event{Type: models.EventPostRevised, ActorID: post.UserID, PostID: post.ID, At: w.RevisedAt})
+}
+
+// leadingMentions lists the users the text addresses: those with a
+// mention before any other words.
+func leadingMentions(e models.Entities) []int64 {
+	var ids []int64
+	for _, m := range e.Mentions {
+		if id, err := strconv.ParseInt(m.ID, 10, 64); err == nil && m.IsLeading {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // sameEntities compares what a revision must keep: the set of link URLs,

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -44,6 +45,9 @@ func checkInvariants(t *testing.T, text string, e models.Entities) {
 	for _, tag := range e.Tags {
 		if got, ok := at(tag.Pos, tag.Len); !ok || got != "#"+tag.Text {
 			t.Fatalf("tag %+v does not match the text %q", tag, text)
+		}
+		if n := NormalizeTag(tag.Text); strings.TrimFunc(n, unicode.IsDigit) == "" {
+			t.Fatalf("tag %+v normalises to %q, which is no tag", tag, n)
 		}
 	}
 	if n := Length(text, e); n > len(runes) || n < 0 {
@@ -118,6 +122,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(tc.in, true, true)
 	}
 	f.Add("[a](http://x.com \"t\") [b](y.com) @c #d https://e.example", false, true)
+	f.Add("htTp://0", true, true) // a scheme in mixed case once made an href the HTML check refused
 	f.Add("<script>alert(1)</script> [x](javascript:alert(1)) \"><img onerror=x>", true, false)
 	f.Fuzz(func(t *testing.T, in string, links, markdown bool) {
 		if !utf8.ValidString(in) {

@@ -4,6 +4,7 @@ import (
 	"html"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pecan-social/pecan/models"
 )
@@ -19,26 +20,47 @@ type entityRef struct {
 // piece of text is escaped, only web URLs become hrefs, and newlines
 // become <br>.
 func HTML(text string, e models.Entities) string {
-	runes := []rune(text)
-	refs := entityRefs(e, len(runes))
+	if !utf8.ValidString(text) {
+		text = string([]rune(text)) // each invalid byte shown as U+FFFD, as positions count it
+	}
+	refs := entityRefs(e, utf8.RuneCountInString(text))
+	toByte := byteOffsets(text)
 	var b strings.Builder
 	b.Grow(len(text) * 2)
 	b.WriteString(`<span itemscope itemtype="https://pnut.io/schemas/Post">`)
-	at := 0
+	at, atByte := 0, 0
 	for _, ref := range refs {
 		if ref.pos < at {
 			continue // overlapping entities never come from Parse; skip rather than break markup
 		}
-		writeText(&b, runes[at:ref.pos])
+		start, end := toByte(ref.pos), toByte(ref.end)
+		textEscaper.WriteString(&b, text[atByte:start])
 		b.WriteString(ref.open)
-		writeText(&b, runes[ref.pos:ref.end])
+		textEscaper.WriteString(&b, text[start:end])
 		b.WriteString(ref.close)
-		at = ref.end
+		at, atByte = ref.end, end
 	}
-	writeText(&b, runes[at:])
+	textEscaper.WriteString(&b, text[atByte:])
 	b.WriteString(`</span>`)
 	return b.String()
 }
+
+// byteOffsets converts code-point positions in text to byte offsets; the
+// positions must come in non-decreasing order, so text is walked once.
+func byteOffsets(text string) func(pos int) int {
+	at, b := 0, 0 // code point at starts at byte b
+	return func(pos int) int {
+		for ; at < pos; at++ {
+			_, size := utf8.DecodeRuneInString(text[b:])
+			b += size
+		}
+		return b
+	}
+}
+
+// textEscaper is html.EscapeString, and newlines as <br>, in one pass
+// without building intermediate strings.
+var textEscaper = strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;", "\n", "<br>")
 
 func entityRefs(e models.Entities, n int) []entityRef {
 	var refs []entityRef
@@ -66,13 +88,4 @@ func entityRefs(e models.Entities, n int) []entityRef {
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].pos < refs[j].pos })
 	return refs
-}
-
-func writeText(b *strings.Builder, runes []rune) {
-	for i, line := range strings.Split(string(runes), "\n") {
-		if i > 0 {
-			b.WriteString("<br>")
-		}
-		b.WriteString(html.EscapeString(line))
-	}
 }

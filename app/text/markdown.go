@@ -19,12 +19,16 @@ type mdLink struct {
 // ("anchor" alone when the anchor is the domain) and returns the new text,
 // the link entities and the spans they claim in it.
 func rewriteMarkdown(input string) (string, []models.Link, claimed) {
+	if !strings.Contains(input, "](") && utf8.ValidString(input) {
+		return input, nil, nil // no link here, and nothing to replace with U+FFFD
+	}
 	runes := []rune(input)
 	var (
 		out   strings.Builder
 		links []models.Link
 		taken claimed
 	)
+	out.Grow(len(input))
 	pos := 0 // code points written so far
 	for i := 0; i < len(runes); {
 		md, ok := parseMarkdownAt(runes, i)

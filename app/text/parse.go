@@ -24,7 +24,7 @@ func Parse(input string, opts Options) (string, models.Entities) {
 	}
 	runes := []rune(text)
 	if opts.ParseLinks {
-		links := findLinks(text, runes, taken)
+		links := findLinks(text, taken)
 		for _, l := range links {
 			taken = append(taken, span{l.Pos, l.Pos + l.Len})
 		}
@@ -67,20 +67,59 @@ func normalizeURL(raw string) (string, *url.URL, bool) {
 	if bare && (!strings.Contains(u.Hostname(), ".") || strings.HasSuffix(u.Hostname(), ".")) {
 		return "", nil, false
 	}
-	return raw, u, true
+	canon := canonicalURL(raw)
+	if canon == raw {
+		return raw, u, true
+	}
+	if u, err = url.Parse(canon); err != nil {
+		return "", nil, false // cannot happen: only letters changed case
+	}
+	return canon, u, true
+}
+
+// canonicalURL lowercases the scheme and the ASCII letters of the host,
+// both case-insensitive (RFC 3986 §6.2.2.1), as browsers do: so hrefs start
+// with a scheme the HTML allows, and HTTP://A.example and http://a.example
+// are one link to the revision check. Non-ASCII letters of an IDN host stay
+// as typed. raw must contain "://".
+func canonicalURL(raw string) string {
+	i := strings.Index(raw, "://")
+	scheme, rest := raw[:i], raw[i+len("://"):]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority := rest[:end]
+	host := strings.LastIndexByte(authority, '@') + 1 // userinfo keeps its case
+	return lowerASCII(scheme) + "://" + authority[:host] + lowerASCII(authority[host:]) + rest[end:]
+}
+
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 var (
-	relaxed = xurls.Relaxed()
 	strict  = xurls.Strict()
+	relaxed = xurls.Relaxed()
+	bare    = relaxedWithoutColon()
 )
 
 // findLinks finds URLs with a web scheme and bare domains of known TLDs,
 // outside the spans markdown links already claimed.
-func findLinks(text string, runes []rune, taken claimed) []models.Link {
+func findLinks(text string, taken claimed) []models.Link {
+	return keepLinks(text, linkCandidates(text, linkPattern), taken)
+}
+
+// keepLinks keeps the candidates that are web links outside taken spans.
+func keepLinks(text string, candidates [][2]int, taken claimed) []models.Link {
 	var links []models.Link
-	runeAt := runeIndex(text)
-	for _, m := range linkCandidates(text) {
+	toPos := codePoints(text)
+	for _, m := range candidates {
 		start, end := m[0], m[1]
 		match := strings.TrimRight(text[start:end], "…")
 		end = start + len(match)
@@ -94,20 +133,32 @@ func findLinks(text string, runes []rune, taken claimed) []models.Link {
 		if !ok {
 			continue
 		}
-		pos, stop := runeAt[start], runeAt[end]
+		pos, stop := toPos(start), toPos(end)
 		if taken.overlaps(pos, stop) {
 			continue
 		}
-		links = append(links, models.Link{URL: u, Text: string(runes[pos:stop]), Pos: pos, Len: stop - pos})
+		links = append(links, models.Link{URL: u, Text: match, Pos: pos, Len: stop - pos})
 	}
 	return links
 }
 
-// linkCandidates runs xurls only over the words that could hold a link (a
-// dot or "://" in them): links never contain white space, and the TLD
+// codePoints converts byte offsets into text to code-point positions. The
+// offsets must come in non-decreasing order, as link candidates do, so
+// each byte is counted once.
+func codePoints(text string) func(offset int) int {
+	at, pos := 0, 0 // byte offset at is code point pos
+	return func(offset int) int {
+		pos += utf8.RuneCountInString(text[at:offset])
+		at = offset
+		return pos
+	}
+}
+
+// linkCandidates runs xurls word by word, with the pattern choose picks
+// for each (nil: none): links never contain white space, and the TLD
 // regexp costs time in proportion to what it reads, so this keeps parsing
 // cheap on long texts.
-func linkCandidates(text string) [][2]int {
+func linkCandidates(text string, choose func(word string) *regexp.Regexp) [][2]int {
 	var out [][2]int
 	for start := 0; start < len(text); {
 		wordStart := start + strings.IndexFunc(text[start:], notSpace)
@@ -119,7 +170,7 @@ func linkCandidates(text string) [][2]int {
 			wordEnd = wordStart + n
 		}
 		word := text[wordStart:wordEnd]
-		if re := linkPattern(word); re != nil {
+		if re := choose(word); re != nil {
 			for _, m := range re.FindAllStringIndex(word, -1) {
 				out = append(out, [2]int{wordStart + m[0], wordStart + m[1]})
 			}
@@ -129,30 +180,92 @@ func linkCandidates(text string) [][2]int {
 	return out
 }
 
-// linkPattern picks the cheaper strict pattern for words with a scheme; the
-// relaxed one, with its list of every TLD, only for words that may hold a
-// bare domain.
+// linkPattern picks the cheapest pattern that finds in word what Relaxed
+// would and findLinks would keep: strict for words with a scheme; for the
+// rest, only when a bare host is possible, and without the alternatives
+// that need a ':' when there is none.
 func linkPattern(word string) *regexp.Regexp {
 	switch {
 	case strings.Contains(word, "://"):
 		return strict
-	case strings.Contains(word, "."):
+	case !mayHoldHost(word):
+		return nil
+	case strings.Contains(word, ":"):
 		return relaxed
 	}
-	return nil
+	return bare
+}
+
+// mayHoldHost reports whether word has a '.' followed by a letter, mark or
+// number. The host of every bare link findLinks keeps has one: a domain's
+// labels and TLDs start with one (every TLD xurls knows does), and so do an
+// IPv4 address's octets. Words without it ("today.", "...") skip xurls.
+func mayHoldHost(word string) bool {
+	for i := strings.IndexByte(word, '.'); i >= 0; {
+		r, _ := utf8.DecodeRuneInString(word[i+1:])
+		if unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsNumber(r) {
+			return true
+		}
+		next := strings.IndexByte(word[i+1:], '.')
+		if next < 0 {
+			return false
+		}
+		i += 1 + next
+	}
+	return false
+}
+
+// relaxedWithoutColon is xurls' relaxed pattern without the alternatives
+// that need a ':', URLs with a scheme and bare IPv6 addresses. On a word
+// without ':' those never match, so it finds exactly what Relaxed finds,
+// several times faster: they make most of the states the matcher tracks at
+// every position. xurls builds Relaxed as strict|web|email|ipv6; should a
+// new version build it otherwise, this is Relaxed itself (slower, still
+// right) and TestRelaxedWithoutColon fails to say so.
+func relaxedWithoutColon() *regexp.Regexp {
+	alts := topLevelAlternatives(relaxed.String())
+	if len(alts) != 4 || alts[0] != strict.String() || !strings.HasPrefix(alts[2], "(?P<relaxedEmail>") {
+		return relaxed
+	}
+	re, err := regexp.Compile(alts[1] + "|" + alts[2])
+	if err != nil {
+		return relaxed
+	}
+	re.Longest()
+	return re
+}
+
+// topLevelAlternatives splits a regular expression at the '|'s outside any
+// group or character class.
+func topLevelAlternatives(expr string) []string {
+	var (
+		alts         []string
+		depth, start int
+		inClass      bool
+	)
+	for i := 0; i < len(expr); i++ {
+		switch c := expr[i]; {
+		case c == '\\':
+			i++ // the escaped byte is a literal; multi-byte runes never contain ASCII bytes
+		case inClass:
+			inClass = c != ']'
+		case c == '[':
+			inClass = true
+			if strings.HasPrefix(expr[i+1:], "^]") {
+				i += 2
+			} else if strings.HasPrefix(expr[i+1:], "]") {
+				i++
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth == 0:
+			alts = append(alts, expr[start:i])
+			start = i + 1
+		}
+	}
+	return append(alts, expr[start:])
 }
 
 func notSpace(r rune) bool { return !unicode.IsSpace(r) }
-
-// runeIndex maps each byte offset that starts a rune (and the end) to its
-// code-point index.
-func runeIndex(s string) map[int]int {
-	idx := make(map[int]int, len(s)+1)
-	i := 0
-	for b := range s {
-		idx[b] = i
-		i++
-	}
-	idx[len(s)] = i
-	return idx
-}

@@ -21,7 +21,7 @@ func isTagRune(r rune) bool {
 	return false
 }
 
-// findTags finds #tag outside claimed spans; a tag of digits only is not one.
+// findTags finds #tag outside claimed spans.
 func findTags(runes []rune, taken claimed) []models.Tag {
 	var tags []models.Tag
 	for i := 0; i < len(runes); i++ {
@@ -32,7 +32,7 @@ func findTags(runes []rune, taken claimed) []models.Tag {
 		for end < len(runes) && isTagRune(runes[end]) {
 			end++
 		}
-		if end == i+1 || allDigits(runes[i+1:end]) || taken.overlaps(i, end) {
+		if !isTag(runes[i+1:end]) || taken.overlaps(i, end) {
 			continue
 		}
 		tags = append(tags, models.Tag{Text: string(runes[i+1 : end]), Pos: i, Len: end - i})
@@ -41,11 +41,14 @@ func findTags(runes []rune, taken claimed) []models.Tag {
 	return tags
 }
 
-func allDigits(rs []rune) bool {
-	for _, r := range rs {
-		if !unicode.IsDigit(r) {
-			return false
+// isTag applies pnut's "all-digit tags are not tags" to the tag as it is
+// looked up, after normalising: #_123 and #123_ are the all-digit 123, and
+// #__ would be the empty tag.
+func isTag(name []rune) bool {
+	for _, r := range name {
+		if r != '_' && !unicode.IsDigit(r) {
+			return true
 		}
 	}
-	return true
+	return false
 }
