@@ -116,11 +116,15 @@ func (s *server) apiMiddleware() []echo.MiddlewareFunc {
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "X-Pretty-Json", "Idempotency-Key"},
 			ExposeHeaders: []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "X-OAuth-Scopes", echo.HeaderXRequestID},
 		}),
+		// The limiter needs to know who is calling to pick the bucket, and
+		// every refusal after it (bad token, 413, 415) then counts against
+		// that bucket and carries the X-RateLimit-* headers.
+		s.authenticate,
+		s.rateLimit,
+		refuseFailedAuth,
 		// echo reads a bare number as bytes.
 		middleware.BodyLimit(strconv.FormatInt(int64(s.cfg.HTTP.BodyLimit), 10)),
 		requireKnownContentType,
-		s.authenticate,
-		s.rateLimit,
 	}
 }
 
