@@ -152,6 +152,14 @@ func metricsMiddleware(reg *prometheus.Registry) echo.MiddlewareFunc {
 		Subsystem:                 "http",
 		Registerer:                reg,
 		DoNotUseRequestPathFor404: true,
+		// Every label value must come from a small fixed set, or a client
+		// could mint time series at will: echoprometheus copies the Host
+		// header and the method verbatim. Host is pinned empty (Prometheus
+		// treats an empty label as absent); url is the route pattern.
+		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
+			"host":   func(echo.Context, error) string { return "" },
+			"method": func(c echo.Context, _ error) string { return metricMethod(c.Request().Method) },
+		},
 		StatusCodeResolver: func(c echo.Context, err error) int {
 			if err == nil {
 				return c.Response().Status
@@ -159,6 +167,20 @@ func metricsMiddleware(reg *prometheus.Registry) echo.MiddlewareFunc {
 			return metaFor(err).Code
 		},
 	})
+}
+
+// knownMethods are the methods that get their own metric label value.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// metricMethod folds methods no route uses into one label value.
+func metricMethod(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
 }
 
 // recoverPanics turns a panic into a 500 with an error_id, logged with the

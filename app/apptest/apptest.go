@@ -141,6 +141,10 @@ func (s *Server) Send(r Request) (*Response, error) {
 	for k, vs := range r.Header {
 		req.Header[k] = vs
 	}
+	// net/http sends req.Host, never a Host entry in the header map.
+	if host := r.Header.Get("Host"); host != "" {
+		req.Host = host
+	}
 	if contentType != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", contentType)
 	}
