@@ -32,6 +32,7 @@ type Server struct {
 	Backend testenv.Backend
 	logs    *syncBuffer
 	client  *http.Client
+	stop    func() error
 }
 
 // Start runs a server on b until the test ends. configure, if given, may
@@ -63,18 +64,35 @@ func Start(t testing.TB, b testenv.Backend, configure ...func(*config.Config)) *
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
+	var (
+		stopOnce sync.Once
+		stopErr  error
+	)
+	stop := func() error {
+		stopOnce.Do(func() {
+			cancel()
+			stopErr = <-done
+		})
+		return stopErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("apptest: serve: %v", err)
 		}
 		_ = a.Close()
 	})
 	return &Server{
 		URL: "http://" + ln.Addr().String(), App: a, Clock: clock, Backend: b, logs: logs,
-		client: &http.Client{Timeout: 30 * time.Second},
+		client: &http.Client{Timeout: 30 * time.Second}, stop: stop,
 	}
 }
+
+// Stop tells the server to shut down, as SIGTERM does, and waits until
+// Serve returns. The stores stay open until the test ends.
+func (s *Server) Stop() error { return s.stop() }
+
+// Addr is the host:port the server listens on.
+func (s *Server) Addr() string { return strings.TrimPrefix(s.URL, "http://") }
 
 // Logs returns what the server has logged so far.
 func (s *Server) Logs() string { return s.logs.String() }
