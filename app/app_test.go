@@ -31,12 +31,18 @@ func TestStartRefusedWhenRedisUnreachable(t *testing.T) {
 	cfg := config.Default()
 	cfg.Database.URL = "sqlite://" + filepath.Join(t.TempDir(), "pecan.db")
 	cfg.Redis.URL = "redis://" + closedPort(t) + "/0"
-	a, err := app.New(context.Background(), cfg, app.Options{Migrate: true, LogOutput: &bytes.Buffer{}})
+	var logs bytes.Buffer
+	a, err := app.New(context.Background(), cfg, app.Options{Migrate: true, LogOutput: &logs})
 	if err == nil {
 		_ = a.Close()
 		t.Fatal("started with Redis unreachable")
 	}
 	if !strings.Contains(err.Error(), "redis.url:") {
 		t.Fatalf("error %q does not name redis.url", err)
+	}
+	// go-redis's complaints come out as JSON warnings in Pecan's log, not
+	// as plain-text lines on stderr.
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"redis client","detail":"connection pool: failed to dial`) {
+		t.Fatalf("go-redis messages not in the log:\n%s", logs.String())
 	}
 }

@@ -1,15 +1,21 @@
 package kv_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 
 	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/app/testenv"
@@ -263,5 +269,31 @@ func TestMemorySweepsDeadEntries(t *testing.T) {
 	}
 	if n := m.Len(); n > 10 {
 		t.Fatalf("%d entries left after a sweep, want only the live ones", n)
+	}
+}
+
+func TestRedisClientMessagesGoToSlog(t *testing.T) {
+	var logs bytes.Buffer
+	kv.LogRedisTo(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(logging.Enable) // back to go-redis's own stderr logger
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	if r, err := kv.OpenRedis("redis://"+addr+"/0", "x:"); err == nil {
+		_ = r.Close()
+		t.Fatal("connected to a closed port")
+	}
+	var entry map[string]any
+	line, _, _ := bytes.Cut(logs.Bytes(), []byte("\n"))
+	if err := json.Unmarshal(line, &entry); err != nil {
+		t.Fatalf("go-redis did not log JSON through slog: %q (%v)", logs.String(), err)
+	}
+	detail, _ := entry["detail"].(string)
+	if entry["level"] != "WARN" || !strings.Contains(detail, "failed to dial") || !strings.Contains(detail, addr) {
+		t.Fatalf("log entry %v, want a warning about dialling %s", entry, addr)
 	}
 }
