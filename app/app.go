@@ -67,6 +67,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		opts.Now = time.Now
 	}
 	logger := NewLogger(cfg.Log, opts.LogOutput)
+	kv.LogRedisTo(logger)
 	db, err := OpenDatabase(ctx, cfg, opts.Migrate, logger)
 	if err != nil {
 		return nil, err

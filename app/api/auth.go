@@ -34,9 +34,13 @@ func bearer(c echo.Context) string {
 	return c.QueryParam("access_token")
 }
 
-// authenticate resolves the token, if one was sent. A token that was sent
-// but does not work is a 401 even on public routes, so a client learns at
-// once that its credentials went stale.
+// authErrKey holds why a sent token did not authenticate.
+const authErrKey = "pecan.auth_error"
+
+// authenticate resolves the token, if one was sent. A token that does not
+// work is not refused here but recorded for refuseFailedAuth: the rate
+// limiter has to count the attempt first, or token guessing would cost
+// nothing but a database lookup each.
 func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		raw := bearer(c)
@@ -45,10 +49,23 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		tok, err := s.tokens.Authenticate(c.Request().Context(), raw)
 		if err != nil {
-			return err
+			c.Set(authErrKey, err)
+			return next(c)
 		}
 		c.Set(tokenKey, tok)
 		c.Response().Header().Set("X-OAuth-Scopes", tok.Scopes.String())
+		return next(c)
+	}
+}
+
+// refuseFailedAuth answers a token that was sent but does not work with
+// its 401, even on public routes, so a client learns at once that its
+// credentials went stale.
+func refuseFailedAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err, _ := c.Get(authErrKey).(error); err != nil {
+			return err
+		}
 		return next(c)
 	}
 }

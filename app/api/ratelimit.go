@@ -37,7 +37,10 @@ func (s *server) classFor(c echo.Context) rateClass {
 }
 
 // limitFor returns the limit and the key of the bucket this request draws
-// from: per token when signed in, per client IP otherwise.
+// from: per token when signed in, per client IP otherwise. A token that
+// failed to authenticate counts as no token: it proves nothing about the
+// caller, so a guesser shares its IP's anonymous bucket instead of getting
+// a fresh one per guess or a failed-auth allowance on top of it.
 func (s *server) limitFor(c echo.Context) (kv.Limit, string) {
 	class := s.classFor(c)
 	tok := caller(c)

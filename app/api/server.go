@@ -120,11 +120,15 @@ func (s *server) apiMiddleware() []echo.MiddlewareFunc {
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "X-Pretty-Json", "Idempotency-Key"},
 			ExposeHeaders: []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "X-OAuth-Scopes", echo.HeaderXRequestID},
 		}),
+		// The limiter needs to know who is calling to pick the bucket, and
+		// every refusal after it (bad token, 413, 415) then counts against
+		// that bucket and carries the X-RateLimit-* headers.
+		s.authenticate,
+		s.rateLimit,
+		refuseFailedAuth,
 		// echo reads a bare number as bytes.
 		middleware.BodyLimit(strconv.FormatInt(int64(s.cfg.HTTP.BodyLimit), 10)),
 		requireKnownContentType,
-		s.authenticate,
-		s.rateLimit,
 	}
 }
 
@@ -152,6 +156,14 @@ func metricsMiddleware(reg *prometheus.Registry) echo.MiddlewareFunc {
 		Subsystem:                 "http",
 		Registerer:                reg,
 		DoNotUseRequestPathFor404: true,
+		// Every label value must come from a small fixed set, or a client
+		// could mint time series at will: echoprometheus copies the Host
+		// header and the method verbatim. Host is pinned empty (Prometheus
+		// treats an empty label as absent); url is the route pattern.
+		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
+			"host":   func(echo.Context, error) string { return "" },
+			"method": func(c echo.Context, _ error) string { return metricMethod(c.Request().Method) },
+		},
 		StatusCodeResolver: func(c echo.Context, err error) int {
 			if err == nil {
 				return c.Response().Status
@@ -159,6 +171,20 @@ func metricsMiddleware(reg *prometheus.Registry) echo.MiddlewareFunc {
 			return metaFor(err).Code
 		},
 	})
+}
+
+// knownMethods are the methods that get their own metric label value.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// metricMethod folds methods no route uses into one label value.
+func metricMethod(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
 }
 
 // recoverPanics turns a panic into a 500 with an error_id, logged with the

@@ -32,6 +32,7 @@ type Server struct {
 	Backend testenv.Backend
 	logs    *syncBuffer
 	client  *http.Client
+	stop    func() error
 }
 
 // Options are what a test may change beyond the config.
@@ -80,18 +81,35 @@ func StartWith(t testing.TB, b testenv.Backend, o Options, configure ...func(*co
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
+	var (
+		stopOnce sync.Once
+		stopErr  error
+	)
+	stop := func() error {
+		stopOnce.Do(func() {
+			cancel()
+			stopErr = <-done
+		})
+		return stopErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("apptest: serve: %v", err)
 		}
 		_ = a.Close()
 	})
 	return &Server{
 		URL: "http://" + ln.Addr().String(), App: a, Clock: clock, Backend: b, logs: logs,
-		client: &http.Client{Timeout: 30 * time.Second},
+		client: &http.Client{Timeout: 30 * time.Second}, stop: stop,
 	}
 }
+
+// Stop tells the server to shut down, as SIGTERM does, and waits until
+// Serve returns. The stores stay open until the test ends.
+func (s *Server) Stop() error { return s.stop() }
+
+// Addr is the host:port the server listens on.
+func (s *Server) Addr() string { return strings.TrimPrefix(s.URL, "http://") }
 
 // Logs returns what the server has logged so far.
 func (s *Server) Logs() string { return s.logs.String() }
@@ -157,6 +175,10 @@ func (s *Server) Send(r Request) (*Response, error) {
 	}
 	for k, vs := range r.Header {
 		req.Header[k] = vs
+	}
+	// net/http sends req.Host, never a Host entry in the header map.
+	if host := r.Header.Get("Host"); host != "" {
+		req.Host = host
 	}
 	if contentType != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", contentType)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
 )
 
 func writeFile(t *testing.T, text string) string {
@@ -145,25 +147,54 @@ func TestMissingExplicitFile(t *testing.T) {
 }
 
 // TestExampleMatchesDefaults keeps config.example.yaml honest: it must load
-// to exactly the defaults and mention every key.
+// to exactly the defaults, and show every key at its full dotted path with
+// its default value.
 func TestExampleMatchesDefaults(t *testing.T) {
-	cfg, err := Load("../../config.example.yaml", nil)
+	const example = "../../config.example.yaml"
+	cfg, err := Load(example, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(cfg, Default()) {
 		t.Fatalf("example loads to %+v, want the defaults %+v", cfg, Default())
 	}
-	text, err := os.ReadFile("../../config.example.yaml")
+	text, err := os.ReadFile(example)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tree, err := yaml.Parser().Unmarshal(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, shown := fieldsOf(Default()), fieldsOf(&Config{})
 	for _, key := range Keys() {
-		parts := strings.Split(key, ".")
-		if !strings.Contains(string(text), parts[len(parts)-1]+":") {
-			t.Errorf("config.example.yaml does not document %s", key)
+		raw, ok := lookup(tree, key)
+		if !ok {
+			t.Errorf("config.example.yaml does not show %s", key)
+			continue
+		}
+		if err := setField(shown[key], raw); err != nil {
+			t.Errorf("config.example.yaml: %s: %v", key, err)
+			continue
+		}
+		if got, want := shown[key].Interface(), defaults[key].Interface(); !reflect.DeepEqual(got, want) {
+			t.Errorf("config.example.yaml shows %s: %v, the default is %v", key, got, want)
 		}
 	}
+}
+
+// lookup follows a dotted key through nested YAML maps.
+func lookup(tree map[string]any, key string) (any, bool) {
+	parts := strings.Split(key, ".")
+	for _, part := range parts[:len(parts)-1] {
+		child, ok := tree[part].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		tree = child
+	}
+	v, ok := tree[parts[len(parts)-1]]
+	return v, ok
 }
 
 func TestEnvNames(t *testing.T) {

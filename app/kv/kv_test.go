@@ -1,15 +1,21 @@
 package kv_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 
 	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/app/testenv"
@@ -74,7 +80,9 @@ func newRedis(t *testing.T, prefix string) *kv.Redis {
 func TestExactlyLimitAllowedUnderConcurrency(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		limit := kv.Limit{Count: 20, Period: time.Minute}
+		// Per hour, so Redis (which keeps its own time) cannot refill the
+		// bucket while a slow run is still sending the burst.
+		limit := kv.Limit{Count: 20, Period: time.Hour}
 		var (
 			wg              sync.WaitGroup
 			mu              sync.Mutex
@@ -119,18 +127,36 @@ func TestExactlyLimitAllowedUnderConcurrency(t *testing.T) {
 func TestRemainingCountsDownAndRefills(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		limit := kv.Limit{Count: 2, Period: time.Second}
+		// The countdown uses a long period so no refill can land between calls.
+		slow := kv.Limit{Count: 2, Period: time.Hour}
 		for want := 1; want >= 0; want-- {
-			res, err := b.store.Allow(ctx, "countdown", limit)
+			res, err := b.store.Allow(ctx, "countdown", slow)
 			if err != nil || !res.Allowed || res.Remaining != want || res.ResetAfter <= 0 {
 				t.Fatalf("want remaining %d, got %+v %v", want, res, err)
 			}
 		}
-		if res, _ := b.store.Allow(ctx, "countdown", limit); res.Allowed {
+		if res, _ := b.store.Allow(ctx, "countdown", slow); res.Allowed || res.RetryAfter <= 0 {
 			t.Fatalf("third event allowed: %+v", res)
 		}
+
+		// The refill needs a short period on Redis, whose clock only real
+		// time moves. Calls until the first refusal, then a whole period:
+		// whatever the pace of the calls, the bucket is full again.
+		fast := kv.Limit{Count: 2, Period: time.Second}
+		refused := false
+		for range 20 {
+			if res, err := b.store.Allow(ctx, "refill", fast); err != nil {
+				t.Fatal(err)
+			} else if !res.Allowed {
+				refused = true
+				break
+			}
+		}
+		if !refused {
+			t.Fatalf("20 calls never exhausted a limit of 2/s")
+		}
 		b.advance(t, 1100*time.Millisecond)
-		if res, err := b.store.Allow(ctx, "countdown", limit); err != nil || !res.Allowed || res.Remaining != 1 {
+		if res, err := b.store.Allow(ctx, "refill", fast); err != nil || !res.Allowed || res.Remaining != 1 {
 			t.Fatalf("after the period: %+v %v", res, err)
 		}
 	})
@@ -184,16 +210,23 @@ func TestSetNXHasOneWinner(t *testing.T) {
 func TestValuesExpire(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		if err := b.store.Set(ctx, "short", "v", 500*time.Millisecond); err != nil {
-			t.Fatal(err)
+		// "long" shows that values live until their ttl without asserting
+		// anything about how fast a short-lived key was read back.
+		for _, err := range []error{
+			b.store.Set(ctx, "short", "v", 500*time.Millisecond),
+			b.store.Set(ctx, "long", "v", time.Hour),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := b.store.SetNX(ctx, "short-nx", "v", 500*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
-		if v, ok, _ := b.store.Get(ctx, "short"); !ok || v != "v" {
+		b.advance(t, 600*time.Millisecond)
+		if v, ok, _ := b.store.Get(ctx, "long"); !ok || v != "v" {
 			t.Fatalf("value gone before its ttl")
 		}
-		b.advance(t, 600*time.Millisecond)
 		if _, ok, _ := b.store.Get(ctx, "short"); ok {
 			t.Fatalf("value outlived its ttl")
 		}
@@ -236,5 +269,31 @@ func TestMemorySweepsDeadEntries(t *testing.T) {
 	}
 	if n := m.Len(); n > 10 {
 		t.Fatalf("%d entries left after a sweep, want only the live ones", n)
+	}
+}
+
+func TestRedisClientMessagesGoToSlog(t *testing.T) {
+	var logs bytes.Buffer
+	kv.LogRedisTo(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(logging.Enable) // back to go-redis's own stderr logger
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	if r, err := kv.OpenRedis("redis://"+addr+"/0", "x:"); err == nil {
+		_ = r.Close()
+		t.Fatal("connected to a closed port")
+	}
+	var entry map[string]any
+	line, _, _ := bytes.Cut(logs.Bytes(), []byte("\n"))
+	if err := json.Unmarshal(line, &entry); err != nil {
+		t.Fatalf("go-redis did not log JSON through slog: %q (%v)", logs.String(), err)
+	}
+	detail, _ := entry["detail"].(string)
+	if entry["level"] != "WARN" || !strings.Contains(detail, "failed to dial") || !strings.Contains(detail, addr) {
+		t.Fatalf("log entry %v, want a warning about dialling %s", entry, addr)
 	}
 }
