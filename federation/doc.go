@@ -1,4 +1,7 @@
-// Package federation will hold ActivityPub: WebFinger, NodeInfo, actor and
-// object documents, inbox processing, outbound activities and HTTP
-// Signatures. It is empty until posts exist.
+// Package federation is Pecan's ActivityPub: WebFinger and NodeInfo,
+// fetching and caching remote actors, HTTP Signatures on everything sent
+// and received, the inbox that turns remote activities into local posts,
+// follows, reposts and bookmarks (through the same processors the API
+// uses), and the event sink that turns local changes into activities on
+// the delivery queue. Documents are rendered by app/convert.
 package federation

@@ -31,6 +31,10 @@ type Post struct {
 	CreatedAt     time.Time  `bun:"created_at,notnull"`
 	RevisedAt     *time.Time `bun:"revised_at"`
 	DeletedAt     *time.Time `bun:"deleted_at"`
+	// APID is a remote post's ActivityPub id, APURL its page; both are
+	// empty on local posts, whose ids derive from the instance's host.
+	APID  *string `bun:"ap_id"`
+	APURL string  `bun:"ap_url,notnull"`
 
 	User     *User `bun:"rel:belongs-to,join:user_id=id"`
 	Original *Post `bun:"-"` // the reposted post, loaded for reposts
@@ -90,20 +94,34 @@ type Event struct {
 	// mentioned user, the followed user, the author of a reposted or
 	// bookmarked post. Zero when there is none.
 	SubjectID int64
-	At        time.Time
+	// OriginalID is the reposted post of a repost event.
+	OriginalID int64
+	// ObjectID is the ActivityPub id the event is about, where there is
+	// one: the Follow activity behind a follow, an unfollow or an accept.
+	ObjectID string
+	At       time.Time
 }
 
 // Event types.
 const (
-	EventPostCreated    = "post.created"
-	EventPostRevised    = "post.revised"
-	EventPostDeleted    = "post.deleted"
-	EventPostReposted   = "post.reposted"
-	EventPostUnreposted = "post.unreposted"
-	EventPostBookmarked = "post.bookmarked"
-	EventMentionCreated = "mention.created"
-	EventUserFollowed   = "user.followed"
-	EventUserUnfollowed = "user.unfollowed"
+	EventPostCreated      = "post.created"
+	EventPostRevised      = "post.revised"
+	EventPostDeleted      = "post.deleted"
+	EventPostReposted     = "post.reposted"
+	EventPostUnreposted   = "post.unreposted"
+	EventPostBookmarked   = "post.bookmarked"
+	EventPostUnbookmarked = "post.unbookmarked"
+	EventMentionCreated   = "mention.created"
+	EventUserFollowed     = "user.followed"
+	EventUserUnfollowed   = "user.unfollowed"
+	// EventFollowRequested is a local user's follow of a remote user, sent
+	// as a Follow and made a follow when the Accept comes back.
+	EventFollowRequested = "user.follow_requested"
+	// EventFollowAccepted and EventFollowRejected answer a remote user's
+	// Follow of a local one; a rejection also ends a remote follower's
+	// follow when the local user blocks them.
+	EventFollowAccepted = "user.follow_accepted"
+	EventFollowRejected = "user.follow_rejected"
 	EventTest           = "test.event"
 )
 

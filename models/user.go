@@ -41,4 +41,30 @@ type User struct {
 	FollowingCount int64     `bun:"following_count,notnull"`
 	CreatedAt      time.Time `bun:"created_at,notnull"`
 	UpdatedAt      time.Time `bun:"updated_at,notnull"`
+
+	// Federation. A remote user has Domain (its server's host, with a port
+	// if any) and ActorID set, and Username "name@domain". A local user has
+	// neither, and a key pair: PrivateKeyPEM never leaves the server.
+	Domain         string     `bun:"domain,notnull"`
+	ActorID        *string    `bun:"actor_id"`
+	InboxURL       string     `bun:"inbox_url,notnull"`
+	SharedInboxURL string     `bun:"shared_inbox_url,notnull"`
+	ProfileURL     string     `bun:"profile_url,notnull"`
+	KeyID          *string    `bun:"key_id"`
+	PublicKeyPEM   string     `bun:"public_key_pem,notnull"`
+	PrivateKeyPEM  string     `bun:"private_key_pem,notnull"`
+	FetchedAt      *time.Time `bun:"fetched_at"`
+}
+
+// Remote reports whether the user lives on another server.
+func (u *User) Remote() bool { return u.Domain != "" }
+
+// DeliveryInbox is where activities for this remote user go: the shared
+// inbox of their server when it has one, so a server gets each activity
+// once however many of its users follow.
+func (u *User) DeliveryInbox() string {
+	if u.SharedInboxURL != "" {
+		return u.SharedInboxURL
+	}
+	return u.InboxURL
 }

@@ -282,3 +282,28 @@ func asSet(ids []int64) map[int64]bool {
 	}
 	return set
 }
+
+// ReplacePostContent overwrites a remote post's text, entities and flags
+// after an Update, with its mentions and tags indexed anew.
+func (q Queries) ReplacePostContent(ctx context.Context, p *models.Post, mentions []models.PostMention, tags []string) error {
+	_, err := q.idb.NewUpdate().Model(p).Column("text", "entities", "is_nsfw", "is_revised", "revised_at").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("replace content of post %d: %w", p.ID, err)
+	}
+	if _, err := q.idb.NewDelete().Model((*models.PostMention)(nil)).Where("post_id = ?", p.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("unindex mentions of post %d: %w", p.ID, err)
+	}
+	if _, err := q.idb.NewDelete().Model((*models.PostTag)(nil)).Where("post_id = ?", p.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("unindex tags of post %d: %w", p.ID, err)
+	}
+	return q.InsertMentionsAndTags(ctx, mentions, p.ID, tags)
+}
+
+// HasRevision reports whether a post's original is kept already.
+func (q Queries) HasRevision(ctx context.Context, postID int64) (bool, error) {
+	n, err := q.idb.NewSelect().Model((*models.PostRevision)(nil)).Where("post_id = ?", postID).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("revisions of post %d: %w", postID, err)
+	}
+	return n > 0, nil
+}

@@ -14,14 +14,16 @@ import (
 
 // Processor applies the graph rules.
 type Processor struct {
-	db     *database.DB
-	events events.Sink
-	now    func() time.Time
+	db        *database.DB
+	events    events.Sink
+	now       func() time.Time
+	followURL func(requestID int64) string
 }
 
-// New returns a graph processor that tells sink of new follows.
-func New(db *database.DB, sink events.Sink, now func() time.Time) *Processor {
-	return &Processor{db: db, events: sink, now: now}
+// New returns a graph processor that tells sink of follows. followURL
+// names the Follow activity of a follow request to a remote user.
+func New(db *database.DB, sink events.Sink, now func() time.Time, followURL func(requestID int64) string) *Processor {
+	return &Processor{db: db, events: sink, now: now, followURL: followURL}
 }
 
 func notSelf(viewer, target *models.User) error {
@@ -43,31 +45,56 @@ func (p *Processor) Follow(ctx context.Context, viewer, target *models.User) err
 			}
 			return err
 		}
-		now := p.now().UTC()
-		added, err := q.AddRelation(ctx, database.Follows, viewer.ID, target.ID, now)
-		if err != nil || !added {
-			return err
+		if target.Remote() {
+			return p.requestFollow(ctx, q, viewer, target)
 		}
-		if err := followCounts(ctx, q, viewer.ID, target.ID, 1); err != nil {
-			return err
-		}
-		return p.events.Emit(ctx, q, models.Event{Type: models.EventUserFollowed, ActorID: viewer.ID, SubjectID: target.ID, At: now})
+		_, err := p.addFollow(ctx, q, viewer.ID, target.ID, "")
+		return err
 	})
 }
 
-// Unfollow ends a follow, if there was one.
+// addFollow records a follow with its counts and tells the sinks, and
+// reports whether it is new. apID is the Follow activity behind it, if any.
+func (p *Processor) addFollow(ctx context.Context, q database.Queries, follower, followee int64, apID string) (bool, error) {
+	now := p.now().UTC()
+	added, err := q.AddRelation(ctx, database.Follows, follower, followee, now)
+	if err != nil || !added {
+		return false, err
+	}
+	if apID != "" {
+		if err := q.SetFollowActivity(ctx, follower, followee, apID); err != nil {
+			return false, err
+		}
+	}
+	if err := followCounts(ctx, q, follower, followee, 1); err != nil {
+		return false, err
+	}
+	return true, p.events.Emit(ctx, q, models.Event{Type: models.EventUserFollowed, ActorID: follower, SubjectID: followee, ObjectID: apID, At: now})
+}
+
+// Unfollow ends a follow, or withdraws a follow request, if there was one.
 func (p *Processor) Unfollow(ctx context.Context, viewer, target *models.User) error {
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
-		return unfollow(ctx, q, viewer.ID, target.ID)
+		if err := p.withdrawRequest(ctx, q, viewer.ID, target.ID); err != nil {
+			return err
+		}
+		return p.unfollow(ctx, q, viewer.ID, target.ID)
 	})
 }
 
-func unfollow(ctx context.Context, q database.Queries, follower, followee int64) error {
+func (p *Processor) unfollow(ctx context.Context, q database.Queries, follower, followee int64) error {
+	apID, err := q.FollowActivity(ctx, follower, followee)
+	if err != nil {
+		return err
+	}
 	removed, err := q.RemoveRelation(ctx, database.Follows, follower, followee)
 	if err != nil || !removed {
 		return err
 	}
-	return followCounts(ctx, q, follower, followee, -1)
+	if err := followCounts(ctx, q, follower, followee, -1); err != nil {
+		return err
+	}
+	return p.events.Emit(ctx, q, models.Event{Type: models.EventUserUnfollowed, ActorID: follower, SubjectID: followee, ObjectID: apID, At: p.now().UTC()})
 }
 
 func followCounts(ctx context.Context, q database.Queries, follower, followee int64, delta int) error {
@@ -110,10 +137,13 @@ func (p *Processor) Block(ctx context.Context, viewer, target *models.User) erro
 		if _, err := q.AddRelation(ctx, database.Blocks, viewer.ID, target.ID, p.now().UTC()); err != nil {
 			return err
 		}
-		if err := unfollow(ctx, q, viewer.ID, target.ID); err != nil {
+		if err := p.withdrawRequest(ctx, q, viewer.ID, target.ID); err != nil {
 			return err
 		}
-		return unfollow(ctx, q, target.ID, viewer.ID)
+		if err := p.unfollow(ctx, q, viewer.ID, target.ID); err != nil {
+			return err
+		}
+		return p.removeFollower(ctx, q, target.ID, viewer.ID)
 	})
 }
 

@@ -174,6 +174,12 @@ func (p *Processor) insert(ctx context.Context, q database.Queries, post *models
 }
 
 func (p *Processor) index(ctx context.Context, q database.Queries, post *models.Post) error {
+	return q.InsertMentionsAndTags(ctx, mentionRows(post), post.ID, tagSet(post.Entities))
+}
+
+// mentionRows is the post's mentioned users, each once; leading if any of
+// their mentions is.
+func mentionRows(post *models.Post) []models.PostMention {
 	var rows []models.PostMention
 	seen := map[int64]int{}
 	for _, m := range post.Entities.Mentions {
@@ -185,7 +191,7 @@ func (p *Processor) index(ctx context.Context, q database.Queries, post *models.
 		seen[id] = len(rows)
 		rows = append(rows, models.PostMention{PostID: post.ID, UserID: id, Leading: m.IsLeading})
 	}
-	return q.InsertMentionsAndTags(ctx, rows, post.ID, tagSet(post.Entities))
+	return rows
 }
 
 // tagSet is the post's normalised tags, each once.

@@ -77,7 +77,7 @@ func (p *Processor) repostCounts(ctx context.Context, q database.Queries, repost
 	if err := q.AddToPostCount(ctx, original.ID, database.CountReposts, delta); err != nil {
 		return err
 	}
-	return p.emit(ctx, q, models.Event{Type: eventType, ActorID: repost.UserID, PostID: repost.ID, SubjectID: original.UserID, At: now})
+	return p.emit(ctx, q, models.Event{Type: eventType, ActorID: repost.UserID, PostID: repost.ID, SubjectID: original.UserID, OriginalID: original.ID, At: now})
 }
 
 // Bookmark bookmarks a post for the user, with an optional private note,
@@ -112,7 +112,7 @@ func (p *Processor) Unbookmark(ctx context.Context, user *models.User, postID in
 		if err != nil || !removed {
 			return err
 		}
-		return p.bookmarkCounts(ctx, q, user.ID, post, -1, time.Time{})
+		return p.bookmarkCounts(ctx, q, user.ID, post, -1, p.clock())
 	})
 }
 
@@ -123,8 +123,9 @@ func (p *Processor) bookmarkCounts(ctx context.Context, q database.Queries, user
 	if err := q.AddToPostCount(ctx, post.ID, database.CountBookmarks, delta); err != nil {
 		return err
 	}
+	typ := models.EventPostBookmarked
 	if delta < 0 {
-		return nil
+		typ = models.EventPostUnbookmarked
 	}
-	return p.emit(ctx, q, models.Event{Type: models.EventPostBookmarked, ActorID: userID, PostID: post.ID, SubjectID: post.UserID, At: now})
+	return p.emit(ctx, q, models.Event{Type: typ, ActorID: userID, PostID: post.ID, SubjectID: post.UserID, At: now})
 }

@@ -24,10 +24,50 @@ func HTML(text string, e models.Entities) string {
 		text = string([]rune(text)) // each invalid byte shown as U+FFFD, as positions count it
 	}
 	refs := entityRefs(e, utf8.RuneCountInString(text))
+	return render(text, refs, `<span itemscope itemtype="https://pnut.io/schemas/Post">`, `</span>`)
+}
+
+// FediHTML renders the text for other fediverse servers, in the markup
+// Mastodon keeps when it sanitises: a paragraph, links, mentions as links
+// to the actor (class "u-url mention" in an h-card) and hashtags as links
+// (class "mention hashtag", rel "tag"). mentionHref gives a mentioned
+// user's actor URL by pnut user id ("" leaves the mention as text);
+// tagHref gives a tag's page.
+func FediHTML(text string, e models.Entities, mentionHref func(id string) string, tagHref func(tag string) string) string {
+	if !utf8.ValidString(text) {
+		text = string([]rune(text))
+	}
+	n := utf8.RuneCountInString(text)
+	var refs []entityRef
+	add := func(pos, length int, open, close string) {
+		if pos >= 0 && length > 0 && pos+length <= n {
+			refs = append(refs, entityRef{pos: pos, end: pos + length, open: open, close: close})
+		}
+	}
+	for _, l := range e.Links {
+		if u, _, ok := normalizeURL(l.URL); ok {
+			add(l.Pos, l.Len, `<a href="`+html.EscapeString(u)+`" rel="nofollow noopener noreferrer" target="_blank">`, `</a>`)
+		}
+	}
+	for _, m := range e.Mentions {
+		if href := mentionHref(m.ID); href != "" {
+			add(m.Pos, m.Len, `<span class="h-card"><a href="`+html.EscapeString(href)+`" class="u-url mention">`, `</a></span>`)
+		}
+	}
+	for _, t := range e.Tags {
+		add(t.Pos, t.Len, `<a href="`+html.EscapeString(tagHref(t.Text))+`" class="mention hashtag" rel="tag">`, `</a>`)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].pos < refs[j].pos })
+	return render(text, refs, `<p>`, `</p>`)
+}
+
+// render writes prefix, the escaped text with each entity's markup around
+// it, and suffix.
+func render(text string, refs []entityRef, prefix, suffix string) string {
 	toByte := byteOffsets(text)
 	var b strings.Builder
 	b.Grow(len(text) * 2)
-	b.WriteString(`<span itemscope itemtype="https://pnut.io/schemas/Post">`)
+	b.WriteString(prefix)
 	at, atByte := 0, 0
 	for _, ref := range refs {
 		if ref.pos < at {
@@ -41,7 +81,7 @@ func HTML(text string, e models.Entities) string {
 		at, atByte = ref.end, end
 	}
 	textEscaper.WriteString(&b, text[atByte:])
-	b.WriteString(`</span>`)
+	b.WriteString(suffix)
 	return b.String()
 }
 
