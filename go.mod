@@ -3,6 +3,7 @@ module github.com/pecan-social/pecan
 go 1.26.8
 
 require (
+	github.com/go-fed/httpsig v1.1.0
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/knadh/koanf/parsers/yaml v1.1.1
