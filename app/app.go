@@ -20,6 +20,7 @@ import (
 
 	"github.com/pecan-social/pecan/app/api"
 	"github.com/pecan-social/pecan/app/config"
+	"github.com/pecan-social/pecan/app/convert"
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/delivery"
 	"github.com/pecan-social/pecan/app/events"
@@ -29,6 +30,7 @@ import (
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
 	"github.com/pecan-social/pecan/app/webhooks"
+	"github.com/pecan-social/pecan/federation"
 	"github.com/pecan-social/pecan/streams"
 )
 
@@ -43,6 +45,9 @@ type Options struct {
 	// NoDeliveryWorkers leaves the delivery queue to be worked by hand
 	// (App.Delivery.Work), for tests that step through retries.
 	NoDeliveryWorkers bool
+	// KeyGen makes each new account's key pair; nil means a fresh RSA 2048
+	// key each time. Tests hand out keys from a small pool.
+	KeyGen func() (privatePEM, publicPEM string, err error)
 }
 
 // App is one Pecan instance.
@@ -56,6 +61,7 @@ type App struct {
 	Posts    *posts.Processor
 	Graph    *graph.Processor
 	Webhooks *webhooks.Processor
+	Fed      *federation.Service
 	Delivery *delivery.Pool
 	HTTP     *echo.Echo
 	opts     Options
@@ -77,18 +83,31 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	if opts.KeyGen == nil {
+		opts.KeyGen = federation.GenerateKey
+	}
 	registry := newRegistry()
 	a := &App{Config: cfg, Logger: logger, DB: db, KV: store, opts: opts}
-	a.Delivery = newDeliveryPool(cfg, db, opts, logger, registry)
+	client := newClient(cfg, opts)
+	signers := map[string]delivery.Signer{webhooks.SignerName: webhooks.NewSigner(db, opts.Now)}
+	a.Delivery = newDeliveryPool(cfg, db, client, signers, opts, logger, registry)
 	policy := delivery.AddressPolicy{AllowPrivate: cfg.Delivery.AllowPrivateAddresses}
 	a.Webhooks = webhooks.New(db, policy, net.DefaultResolver, opts.Now, cfg.PublicURL(), a.Delivery.Notify)
-	sinks := events.Sinks{a.Webhooks}
-	a.Users = users.New(db, opts.Now, opts.BcryptCost)
+	site := convert.Site{Base: cfg.PublicURL()}
+	a.Fed = federation.New(federation.Options{
+		Site: site, Scheme: cfg.Scheme, DB: db, Client: client, Now: opts.Now, Logger: logger, Notify: a.Delivery.Notify,
+	})
+	signers[federation.SignerName] = a.Fed
+	sinks := events.Sinks{a.Webhooks, a.Fed}
+	a.Users = users.New(db, opts.Now, opts.BcryptCost, opts.KeyGen)
+	a.Users.SetResolver(a.Fed)
 	a.Tokens = tokens.New(db, opts.Now)
 	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
-	a.Graph = graph.New(db, sinks, opts.Now)
+	a.Graph = graph.New(db, sinks, opts.Now, site.Follow)
+	a.Posts.SetResolver(a.Fed)
+	a.Fed.Use(a.Posts, a.Graph)
 	a.HTTP = api.New(api.Deps{
-		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Webhooks: a.Webhooks,
+		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Webhooks: a.Webhooks, Fed: a.Fed,
 		Streams: streams.New(db.Bun), Markers: streams.NewMarkers(markerStore(db, store), opts.Now), Limiter: store,
 		Checks:   map[string]api.Checker{"database": db, "kv": store},
 		Registry: registry, Version: opts.Version,
@@ -96,13 +115,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
-// newDeliveryPool builds the outbound queue's workers with every signer.
-func newDeliveryPool(cfg *config.Config, db *database.DB, opts Options, logger *slog.Logger, reg prometheus.Registerer) *delivery.Pool {
-	client := delivery.NewClient(delivery.ClientOptions{
+// newClient is the one HTTP client of every outbound request.
+func newClient(cfg *config.Config, opts Options) *http.Client {
+	return delivery.NewClient(delivery.ClientOptions{
 		Policy:    delivery.AddressPolicy{AllowPrivate: cfg.Delivery.AllowPrivateAddresses},
 		UserAgent: fmt.Sprintf("Pecan/%s (+%s)", opts.Version, cfg.PublicURL()),
 	})
-	signers := map[string]delivery.Signer{webhooks.SignerName: webhooks.NewSigner(db, opts.Now)}
+}
+
+// newDeliveryPool builds the outbound queue's workers.
+func newDeliveryPool(cfg *config.Config, db *database.DB, client *http.Client, signers map[string]delivery.Signer, opts Options, logger *slog.Logger, reg prometheus.Registerer) *delivery.Pool {
 	settings := delivery.Settings{
 		Workers: cfg.Delivery.Workers, PerHost: cfg.Delivery.PerHost, PollInterval: cfg.Delivery.PollInterval,
 		Backoff:   delivery.Backoff{Base: cfg.Delivery.BackoffBase, Max: cfg.Delivery.BackoffMax},

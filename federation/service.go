@@ -66,6 +66,10 @@ func New(o Options) *Service {
 	}
 }
 
+// Use gives the service the processors it applies remote activities
+// through; they are built after it, since they tell it of local changes.
+func (s *Service) Use(p *posts.Processor, g *graph.Processor) { s.posts, s.graph = p, g }
+
 // Site is the instance's URL scheme.
 func (s *Service) Site() convert.Site { return s.site }
 

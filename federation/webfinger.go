@@ -88,7 +88,11 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 // and storing the actor the answer points to.
 func (s *Service) ResolveHandle(ctx context.Context, name, host string) (*models.User, error) {
 	if strings.EqualFold(host, s.site.Host()) {
-		return nil, errs.NotFound("user_not_found", "@%s@%s is local", name, host)
+		u, err := s.LocalActor(ctx, name)
+		if err != nil {
+			return nil, errs.NotFound("user_not_found", "no user @%s here", name)
+		}
+		return u, nil
 	}
 	if u, err := s.db.UserByUsername(ctx, name+"@"+host); err == nil && u.FetchedAt != nil && s.now().Sub(*u.FetchedAt) < actorRefresh {
 		return u, nil

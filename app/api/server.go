@@ -24,6 +24,7 @@ import (
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
 	"github.com/pecan-social/pecan/app/webhooks"
+	"github.com/pecan-social/pecan/federation"
 	"github.com/pecan-social/pecan/streams"
 )
 
@@ -41,6 +42,7 @@ type Deps struct {
 	Posts    *posts.Processor
 	Graph    *graph.Processor
 	Webhooks *webhooks.Processor
+	Fed      *federation.Service // nil: no ActivityPub routes
 	Streams  *streams.Store
 	Markers  *streams.Markers
 	Limiter  kv.RateLimiter
@@ -57,21 +59,25 @@ type server struct {
 	posts       *posts.Processor
 	graph       *graph.Processor
 	webhooks    *webhooks.Processor
+	fed         *federation.Service
 	streams     *streams.Store
 	markers     *streams.Markers
 	limiter     kv.RateLimiter
 	checks      map[string]Checker
 	version     string
 	rateClasses map[string]rateClass
+	// federationRoutes are the ActivityPub and discovery routes, which the
+	// API middleware leaves alone.
+	federationRoutes map[string]bool
 }
 
 // New builds the echo instance with every middleware and route.
 func New(d Deps) *echo.Echo {
 	s := &server{
 		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, webhooks: d.Webhooks,
-		streams: d.Streams, markers: d.Markers,
+		fed: d.Fed, streams: d.Streams, markers: d.Markers,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
-		rateClasses: map[string]rateClass{},
+		rateClasses: map[string]rateClass{}, federationRoutes: map[string]bool{},
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -86,11 +92,14 @@ func New(d Deps) *echo.Echo {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: d.Registry}))
+	if s.fed != nil {
+		s.registerFederation(e)
+	}
 
 	// The API middleware is global, not per group, so unknown paths and
 	// wrong methods are rate limited and answered in the pnut shape too.
 	for _, mw := range s.apiMiddleware() {
-		e.Use(skipOperational(mw))
+		e.Use(s.skipOwnRules(mw))
 	}
 	for _, prefix := range []string{"/v1", "/v0"} {
 		s.register(e.Group(prefix))
@@ -98,14 +107,19 @@ func New(d Deps) *echo.Echo {
 	return e
 }
 
-// skipOperational keeps health checks and metrics scrapes out of the API's
-// auth, limits and body rules: probes must never be rate limited.
-func skipOperational(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+// skipOwnRules keeps routes with rules of their own out of the API's auth,
+// limits and body rules: health checks and metrics scrapes must never be
+// rate limited, and ActivityPub routes speak their own media types and
+// authenticate with HTTP Signatures, not tokens.
+func (s *server) skipOwnRules(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		wrapped := mw(next)
 		return func(c echo.Context) error {
 			switch c.Path() {
 			case "/healthz", "/readyz", "/metrics":
+				return next(c)
+			}
+			if s.federationRoutes[c.Path()] {
 				return next(c)
 			}
 			return wrapped(c)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/pecan-social/pecan/app/testenv"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/federation"
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -52,7 +54,14 @@ func Start(t testing.TB, b testenv.Backend, configure ...func(*config.Config)) *
 // StartWith is Start with options.
 func StartWith(t testing.TB, b testenv.Backend, o Options, configure ...func(*config.Config)) *Server {
 	t.Helper()
+	// Listen first, so the server's public host is its real address and
+	// two test servers can federate with each other.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("apptest: listen: %v", err)
+	}
 	cfg := config.Default()
+	cfg.Host = ln.Addr().String()
 	cfg.Delivery.PollInterval = 20 * time.Millisecond
 	cfg.Database.URL = b.DatabaseURL
 	cfg.Redis.URL = b.RedisURL
@@ -68,16 +77,12 @@ func StartWith(t testing.TB, b testenv.Backend, o Options, configure ...func(*co
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, app.Options{
 		Migrate: true, Now: clock.Now, BcryptCost: bcrypt.MinCost, LogOutput: logs, Version: "test",
-		NoDeliveryWorkers: o.ManualDelivery,
+		NoDeliveryWorkers: o.ManualDelivery, KeyGen: pooledKeys,
 	})
 	if err != nil {
 		cancel()
+		_ = ln.Close()
 		t.Fatalf("apptest: start on %s: %v", b, err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatalf("apptest: listen: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
@@ -313,4 +318,31 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// keyPool holds a few RSA keys made once per test process: making a 2048-bit
+// key takes tens of milliseconds, too long to spend on every test user.
+var keyPool struct {
+	once sync.Once
+	keys [][2]string
+	err  error
+	next atomic.Uint64
+}
+
+func pooledKeys() (string, string, error) {
+	keyPool.once.Do(func() {
+		for range 4 {
+			priv, pub, err := federation.GenerateKey()
+			if err != nil {
+				keyPool.err = err
+				return
+			}
+			keyPool.keys = append(keyPool.keys, [2]string{priv, pub})
+		}
+	})
+	if keyPool.err != nil {
+		return "", "", keyPool.err
+	}
+	k := keyPool.keys[keyPool.next.Add(1)%uint64(len(keyPool.keys))]
+	return k[0], k[1], nil
 }

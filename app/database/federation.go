@@ -241,3 +241,25 @@ func (q Queries) PostsOfUser(ctx context.Context, userID, beforeID int64, limit 
 	}
 	return out, nil
 }
+
+// HasLocalFollowers reports whether any local user follows the user.
+func (q Queries) HasLocalFollowers(ctx context.Context, userID int64) (bool, error) {
+	n, err := q.idb.NewSelect().TableExpr("follows AS f").Join("JOIN users AS u ON u.id = f.follower_id").
+		Where("f.followee_id = ? AND u.domain = ''", userID).Limit(1).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("local followers of user %d: %w", userID, err)
+	}
+	return n > 0, nil
+}
+
+// FollowPairs lists the other ends of a user's follows, both ways.
+func (q Queries) FollowPairs(ctx context.Context, userID int64) (followers, followees []int64, err error) {
+	err = q.idb.NewSelect().Table("follows").Column("follower_id").Where("followee_id = ?", userID).Scan(ctx, &followers)
+	if err == nil {
+		err = q.idb.NewSelect().Table("follows").Column("followee_id").Where("follower_id = ?", userID).Scan(ctx, &followees)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("follows of user %d: %w", userID, err)
+	}
+	return followers, followees, nil
+}

@@ -141,3 +141,25 @@ func (p *Processor) removeFollower(ctx context.Context, q database.Queries, foll
 	}
 	return p.events.Emit(ctx, q, models.Event{Type: models.EventFollowRejected, ActorID: follower, SubjectID: followee, ObjectID: apID, At: p.now().UTC()})
 }
+
+// RemoveAllFollows ends every follow to and from a remote actor that was
+// deleted on its server.
+func (p *Processor) RemoveAllFollows(ctx context.Context, actor *models.User) error {
+	followers, followees, err := p.db.FollowPairs(ctx, actor.ID)
+	if err != nil {
+		return err
+	}
+	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		for _, id := range followers {
+			if err := p.unfollow(ctx, q, id, actor.ID); err != nil {
+				return err
+			}
+		}
+		for _, id := range followees {
+			if err := p.unfollow(ctx, q, actor.ID, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

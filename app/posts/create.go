@@ -74,6 +74,7 @@ func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Menti
 	for _, u := range found {
 		ids[u.UsernameKey] = u.ID
 	}
+	p.resolveHandles(ctx, keys, ids)
 	out := make([]models.Mention, 0, len(mentions))
 	for _, m := range mentions {
 		if id, ok := ids[strings.ToLower(m.Text)]; ok {
@@ -82,6 +83,29 @@ func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Menti
 		}
 	}
 	return out, nil
+}
+
+// maxHandleLookups bounds the handles on other servers one post may make
+// Pecan look up.
+const maxHandleLookups = 5
+
+// resolveHandles finds the users of @name@host handles not known yet, on
+// their servers; a handle that cannot be found stays plain text.
+func (p *Processor) resolveHandles(ctx context.Context, keys []string, ids map[string]int64) {
+	if p.resolver == nil {
+		return
+	}
+	looked := 0
+	for _, key := range keys {
+		name, host, remote := strings.Cut(key, "@")
+		if _, known := ids[key]; known || !remote || looked == maxHandleLookups {
+			continue
+		}
+		looked++
+		if u, err := p.resolver.ResolveHandle(ctx, name, host); err == nil {
+			ids[key] = u.ID
+		}
+	}
 }
 
 // Create makes a post. With an idempotency key, a repeat of a request that

@@ -41,12 +41,21 @@ var DefaultRules = Rules{
 
 // Processor applies the post rules.
 type Processor struct {
-	db     *database.DB
-	store  kv.Store
-	events events.Sink
-	now    func() time.Time
-	rules  Rules
+	db       *database.DB
+	store    kv.Store
+	events   events.Sink
+	now      func() time.Time
+	rules    Rules
+	resolver Resolver
 }
+
+// Resolver finds users by handle on other servers.
+type Resolver interface {
+	ResolveHandle(ctx context.Context, name, host string) (*models.User, error)
+}
+
+// SetResolver lets mentions of @name@host reach users on other servers.
+func (p *Processor) SetResolver(r Resolver) { p.resolver = r }
 
 // New returns a post processor that tells sink of every change.
 func New(db *database.DB, store kv.Store, sink events.Sink, now func() time.Time, rules Rules) *Processor {

@@ -24,7 +24,7 @@ func Parse(input string, opts Options) (string, models.Entities) {
 	}
 	runes := []rune(text)
 	if opts.ParseLinks {
-		links := findLinks(text, taken)
+		links := findLinks(text, append(handleSpans(runes, taken), taken...))
 		for _, l := range links {
 			taken = append(taken, span{l.Pos, l.Pos + l.Len})
 		}

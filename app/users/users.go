@@ -35,15 +35,18 @@ type Processor struct {
 	db         *database.DB
 	now        func() time.Time
 	bcryptCost int
+	keyGen     func() (privatePEM, publicPEM string, err error)
+	resolver   Resolver
 }
 
 // New returns a processor. bcryptCost 0 means bcrypt.DefaultCost; tests pass
 // bcrypt.MinCost so creating users stays cheap.
-func New(db *database.DB, now func() time.Time, bcryptCost int) *Processor {
+// keyGen makes each new account's federation key pair (PEM).
+func New(db *database.DB, now func() time.Time, bcryptCost int, keyGen func() (string, string, error)) *Processor {
 	if bcryptCost == 0 {
 		bcryptCost = bcrypt.DefaultCost
 	}
-	return &Processor{db: db, now: now, bcryptCost: bcryptCost}
+	return &Processor{db: db, now: now, bcryptCost: bcryptCost, keyGen: keyGen}
 }
 
 // NewUser is what creating an account takes.
@@ -67,13 +70,17 @@ func (p *Processor) Create(ctx context.Context, in NewUser) (*models.User, error
 		}
 		hash = string(b)
 	}
+	priv, pub, err := p.keyGen()
+	if err != nil {
+		return nil, fmt.Errorf("make keys of %q: %w", in.Username, err)
+	}
 	now := p.now().UTC()
 	u := &models.User{
 		Username: in.Username, UsernameKey: strings.ToLower(in.Username), Name: in.Name,
 		Type: in.Type, Locale: "en_US", Timezone: "UTC", PasswordHash: hash,
-		CreatedAt: now, UpdatedAt: now,
+		PublicKeyPEM: pub, PrivateKeyPEM: priv, CreatedAt: now, UpdatedAt: now,
 	}
-	err := p.db.CreateUser(ctx, u)
+	err = p.db.CreateUser(ctx, u)
 	if errors.Is(err, database.ErrDuplicate) {
 		return nil, errs.Conflict("username", "username_taken", "username %q is taken", in.Username)
 	}
@@ -119,15 +126,30 @@ func (p *Processor) Lookup(ctx context.Context, ref string, viewer *models.User)
 		u, err = p.db.UserByID(ctx, id)
 	}
 	if errors.Is(err, database.ErrNotFound) {
+		if user, host, remote := strings.Cut(name, "@"); remote && p.resolver != nil {
+			return p.resolver.ResolveHandle(ctx, user, host)
+		}
 		return nil, errs.NotFound("user_not_found", "user %s not found", ref)
 	}
 	return u, err
 }
 
-// parseRef splits "@name" from a numeric id; anything else is a 400.
+// Resolver finds remote users by handle (WebFinger).
+type Resolver interface {
+	ResolveHandle(ctx context.Context, name, host string) (*models.User, error)
+}
+
+// SetResolver lets Lookup find "@user@host" on other servers.
+func (p *Processor) SetResolver(r Resolver) { p.resolver = r }
+
+// remoteHandle is "user@host" with a host name and optional port.
+var remoteHandle = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$`)
+
+// parseRef splits "@name" (or "@name@host") from a numeric id; anything
+// else is a 400.
 func parseRef(ref string) (int64, string, error) {
 	if name, ok := strings.CutPrefix(ref, "@"); ok {
-		if !usernamePattern.MatchString(name) {
+		if !usernamePattern.MatchString(name) && !remoteHandle.MatchString(name) {
 			return 0, "", errs.Invalid("user_id", "invalid_user_id", "%q is not a username", ref)
 		}
 		return 0, name, nil

@@ -27,7 +27,7 @@ func newProcessor(t *testing.T, b testenv.Backend) *users.Processor {
 	if _, err := db.MigrateUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return users.New(db, time.Now, bcrypt.MinCost)
+	return users.New(db, time.Now, bcrypt.MinCost, func() (string, string, error) { return "test private key", "test public key", nil })
 }
 
 func errorCode(err error) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/federation"
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -57,7 +58,7 @@ func newUserCommand(flags *globalFlags) *cobra.Command {
 				in.Password = pw
 			}
 			return withDatabase(cmd.Context(), flags, func(db *database.DB) error {
-				u, err := users.New(db, time.Now, 0).Create(cmd.Context(), in)
+				u, err := users.New(db, time.Now, 0, federation.GenerateKey).Create(cmd.Context(), in)
 				if err != nil {
 					return err
 				}
@@ -110,7 +111,7 @@ func newTokenCommand(flags *globalFlags) *cobra.Command {
 				return usageError{errors.New("--expires must be positive")}
 			}
 			return withDatabase(cmd.Context(), flags, func(db *database.DB) error {
-				u, err := users.New(db, time.Now, 0).Lookup(cmd.Context(), "@"+username, nil)
+				u, err := users.New(db, time.Now, 0, federation.GenerateKey).Lookup(cmd.Context(), "@"+username, nil)
 				if err != nil {
 					return err
 				}
