@@ -171,6 +171,7 @@ var hidden = map[atom.Atom]bool{
 	atom.Noscript: true, atom.Noembed: true, atom.Noframes: true, atom.Textarea: true,
 	atom.Title: true, atom.Head: true, atom.Object: true, atom.Svg: true,
 	atom.Math: true, atom.Select: true, atom.Frameset: true, atom.Frame: true,
+	atom.Xmp: true, atom.Plaintext: true, // raw text: would show markup as text
 }
 
 // walk writes the visible text of nodes and their descendants to w,
