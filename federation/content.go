@@ -124,7 +124,9 @@ func allowedClasses(v string) []string {
 // dropped and invalid UTF-8 becomes U+FFFD. A mention, hashtag or link
 // whose visible text is empty, or whose name would contain whitespace, is
 // kept as plain text (a link with text, if its href is still usable).
-// When a mention matches no tag, Href is the link's href.
+// When a mention matches no tag, Href is the link's href. HTML nested
+// deeper than x/net/html accepts (512 open elements) keeps its text and
+// line breaks but gets no entities.
 func ParseContent(s string, tags []NoteTag) (c Content) {
 	defer func() {
 		if recover() != nil {
@@ -139,13 +141,47 @@ func parseContent(s string, tags []NoteTag) Content {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	p := &parser{tags: tags}
 	nodes, err := html.ParseFragment(strings.NewReader(s), body)
 	if err != nil {
-		return Content{} // cannot happen with a strings.Reader
+		// x/net/html refuses more than 512 open elements; such HTML is
+		// hostile or broken, so keep its text without entities.
+		p.plain(s)
+		return p.finish()
 	}
-	p := &parser{tags: tags}
 	p.walk(nodes, &p.out, false)
 	return p.finish()
+}
+
+// plain writes the text of s token by token, without a tree: no entities,
+// no invisible spans, but paragraphs, line breaks and hidden raw text
+// handled as walk does.
+func (p *parser) plain(s string) {
+	w := &p.out
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip := false // the text token after a hidden raw-text start tag
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return
+		case html.TextToken:
+			if !skip {
+				w.text(string(z.Text()))
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if a == atom.Br {
+				w.lineBreak()
+			} else {
+				w.block(blockBreaks[a])
+			}
+			skip = tt == html.StartTagToken && hidden[a]
+			continue
+		}
+		skip = false
+	}
 }
 
 // parser holds the state of one ParseContent call.
