@@ -291,9 +291,11 @@ func (p *parser) anchor(n *html.Node) {
 		w.atomic(shown) // javascript:, data:, relative or missing href: just text
 		return
 	}
+	raw := href
+	href = u.Scheme + href[len(u.Scheme):] // url.Parse lower-cases the scheme: "HTTPS://" → "https://"
 	class := attr(n, "class")
 	if strings.HasPrefix(shown, "@") {
-		tag, matched := p.mentionTag(href, u, shown)
+		tag, matched := p.mentionTag(raw, u, shown)
 		if matched || hasToken(class, "mention") {
 			if name := mentionName(tag, matched, shown, u); name != "" {
 				ref := href

@@ -162,6 +162,11 @@ var parseCases = []parseCase{
 		want: Content{Text: "a b c", Links: []models.Link{{URL: "https://x.example/", Text: "b", Pos: 2, Len: 1}}},
 	},
 	{
+		name: "scheme lower-cased",
+		html: `<a href="HTTPS://X.example/P">x</a>`,
+		want: Content{Text: "x", Links: []models.Link{{URL: "https://X.example/P", Text: "x", Pos: 0, Len: 1}}},
+	},
+	{
 		name: "unsafe and relative hrefs are plain text",
 		html: `<p><a href="javascript:alert(1)">x</a> <a href="data:text/html,<script>alert(1)</script>">y</a> <a href="/local">z</a> <a href="JAVASCRIPT:alert(1)" class="mention">@w</a> <a>v</a> <a href="https://ok.example/a b">u</a></p>`,
 		want: Content{Text: "x y z @w v u"},
