@@ -437,9 +437,9 @@ func noteOf(doc map[string]any) (map[string]any, bool) {
 	return nil, false
 }
 
-// noteTags reads a Note's tag property, an array or (GoToSocial, one
+// fixtureTags reads a Note's tag property, an array or (GoToSocial, one
 // tag) a single object.
-func noteTags(note map[string]any) []NoteTag {
+func fixtureTags(note map[string]any) []NoteTag {
 	var raw []any
 	switch v := note["tag"].(type) {
 	case []any:
@@ -526,7 +526,7 @@ func TestFixtures(t *testing.T) {
 				return
 			}
 			content, _ := note["content"].(string)
-			got := ParseContent(content, noteTags(note))
+			got := ParseContent(content, fixtureTags(note))
 			if !reflect.DeepEqual(got, *f.content) {
 				t.Errorf("content\n got  %+v\n want %+v", got, *f.content)
 			}

@@ -28,8 +28,8 @@ var update = flag.Bool("update", false, "rewrite the fixtures under testdata/")
 var testNow = time.Date(2026, time.June, 7, 20, 51, 35, 0, time.UTC)
 
 const (
-	aliceKeyID = "https://pecan.example/users/alice#main-key"
-	activity   = `{"@context":"https://www.w3.org/ns/activitystreams","id":"https://pecan.example/posts/1/activity","type":"Create","actor":"https://pecan.example/users/alice","object":{"id":"https://pecan.example/posts/1","type":"Note","content":"<p>hi</p>"}}`
+	aliceKeyID   = "https://pecan.example/users/alice#main-key"
+	testActivity = `{"@context":"https://www.w3.org/ns/activitystreams","id":"https://pecan.example/posts/1/activity","type":"Create","actor":"https://pecan.example/users/alice","object":{"id":"https://pecan.example/posts/1","type":"Note","content":"<p>hi</p>"}}`
 )
 
 // toServer sends req (with body) through the HTTP/1.1 wire format and reads
@@ -139,7 +139,7 @@ var signatureRE = regexp.MustCompile(`^keyId="([^"]+)",algorithm="([^"]+)",heade
 
 func TestSignVerifyRoundTrip(t *testing.T) {
 	key := testKey(t)
-	body := []byte(activity)
+	body := []byte(testActivity)
 	cases := []struct {
 		name, method, url string
 		body              []byte
@@ -219,7 +219,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 func TestSignRequestTwice(t *testing.T) {
 	// A retry signs the same request again: one Digest, one Signature, new Date.
 	key := testKey(t)
-	body := []byte(activity)
+	body := []byte(testActivity)
 	req := newRequest(t, http.MethodPost, "https://pecan.example/users/bob/inbox")
 	if err := SignRequest(req, body, aliceKeyID, key, testNow.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
@@ -266,7 +266,7 @@ func goFedSign(t testing.TB, req *http.Request, body []byte, headers []string, k
 
 func TestVerifyRejects(t *testing.T) {
 	key := testKey(t)
-	body := []byte(activity)
+	body := []byte(testActivity)
 	inbox := "https://pecan.example/users/bob/inbox"
 
 	// custom signs a request to inbox with go-fed over the given headers.
@@ -425,7 +425,7 @@ func TestVerifyDateWindow(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.offset.String(), func(t *testing.T) {
-			r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(activity), key, testNow.Add(c.offset))
+			r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(testActivity), key, testNow.Add(c.offset))
 			_, err := VerifyRequest(context.Background(), r, b, testNow, lookupOf(&key.PublicKey, nil))
 			if c.ok && err != nil {
 				t.Fatalf("Date %v from now rejected: %v", c.offset, err)
@@ -439,7 +439,7 @@ func TestVerifyDateWindow(t *testing.T) {
 
 func TestVerifyKeyRotation(t *testing.T) {
 	key, stale := testKey(t), otherKey(t)
-	r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(activity), key, testNow)
+	r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(testActivity), key, testNow)
 	var calls []bool
 	lookup := func(_ context.Context, keyID string, refresh bool) (*rsa.PublicKey, error) {
 		calls = append(calls, refresh)
@@ -490,7 +490,7 @@ func TestVerifyKeyRotation(t *testing.T) {
 
 func TestVerifyAuthorizationForm(t *testing.T) {
 	key := testKey(t)
-	r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(activity), key, testNow)
+	r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(testActivity), key, testNow)
 	r.Header.Set("Authorization", "Signature "+r.Header.Get("Signature"))
 	r.Header.Del("Signature")
 	if _, err := VerifyRequest(context.Background(), r, b, testNow, lookupOf(&key.PublicKey, nil)); err != nil {
@@ -505,7 +505,7 @@ func TestVerifyAlgorithmLabels(t *testing.T) {
 	key := testKey(t)
 	for _, label := range []string{"rsa-sha256", "hs2019", "RSA-SHA256", "rsa-sha512", ""} {
 		t.Run(label, func(t *testing.T) {
-			r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(activity), key, testNow)
+			r, b := signed(t, "POST", "https://pecan.example/inbox", []byte(testActivity), key, testNow)
 			alg := ""
 			if label != "" {
 				alg = `algorithm="` + label + `",`
@@ -523,7 +523,7 @@ func TestVerifyAlgorithmLabels(t *testing.T) {
 
 func TestVerifyMastodonStyle(t *testing.T) {
 	key := testKey(t)
-	body := []byte(activity)
+	body := []byte(testActivity)
 	mastodonKeyID := "https://mastodon.example/users/alice#main-key"
 	get := func(t *testing.T, target string) *http.Request {
 		req := newRequest(t, "GET", "https://pecan.example/users/alice/outbox?page=true")
@@ -575,7 +575,7 @@ func TestVerifyGoToSocialStyle(t *testing.T) {
 	// algorithm="hs2019", Date and Host reset before signing, ld+json body.
 	key := testKey(t)
 	const gtsKeyID = "http://127.0.0.1:8080/users/alice/main-key"
-	body := []byte(activity)
+	body := []byte(testActivity)
 	req := newRequest(t, "POST", "https://pecan.example/users/bob/inbox")
 	req.Header.Set("Content-Type", `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
 	req.Header.Set("User-Agent", "gotosocial/0.20.0 (+http://127.0.0.1:8080)")
@@ -611,7 +611,7 @@ type fixture struct {
 	Body    string            `json:"body"`
 }
 
-const fixturePath = "testdata/mastodon-create.json"
+const fixturePath = "testdata/signed/mastodon-create.json"
 
 // TestMastodonFixture pins a Mastodon-style signed POST: the test rebuilds it
 // from the committed test key (PKCS#1 v1.5 signatures are deterministic) and
@@ -619,14 +619,14 @@ const fixturePath = "testdata/mastodon-create.json"
 // -update to rewrite the file.
 func TestMastodonFixture(t *testing.T) {
 	key := testKey(t)
-	req := mastodonRequest(t, key, []byte(activity), testNow)
+	req := mastodonRequest(t, key, []byte(testActivity), testNow)
 	want := fixture{
 		Comment: "Mastodon-style signed inbox POST, generated by TestMastodonFixture from testdata/test-key.pem (a test-only key).",
 		Method:  req.Method,
 		URL:     req.URL.String(),
 		Now:     testNow,
 		Headers: map[string]string{},
-		Body:    activity,
+		Body:    testActivity,
 	}
 	for k := range req.Header {
 		want.Headers[k] = req.Header.Get(k)
