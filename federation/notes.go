@@ -97,16 +97,16 @@ func (s *Service) relevant(ctx context.Context, actor *models.User, note *noteDo
 	return parent != nil, err
 }
 
-// postByNoteID is the post, local or remote, a Note id names, or nil.
+// postByNoteID is the live post, local or remote, a Note id names, or nil.
 func (s *Service) postByNoteID(ctx context.Context, id string) (*models.Post, error) {
 	if id == "" {
 		return nil, nil
 	}
-	if post, err := s.localPost(ctx, id); post != nil || err != nil {
-		return post, err
+	post, err := s.localPost(ctx, id)
+	if post == nil && err == nil {
+		post, err = s.posts.ByAPID(ctx, id)
 	}
-	post, err := s.posts.ByAPID(ctx, id)
-	if posts.IsNotFound(err) {
+	if posts.IsNotFound(err) || (err == nil && post != nil && post.Deleted()) {
 		return nil, nil
 	}
 	return post, err
