@@ -151,8 +151,11 @@ func (s *Store) indexedPosts(ctx context.Context, f Filter, page Page) (Result, 
 	var out []*models.Post
 	for batch := 0; len(out) < want && batch < maxBatches; batch++ {
 		ids, err := s.indexPage(ctx, f, page, want)
-		if err != nil || len(ids) == 0 {
+		if err != nil {
 			return Result{}, err
+		}
+		if len(ids) == 0 {
+			break // the index ran out: what was collected is the page
 		}
 		var posts []*models.Post
 		q := s.db.NewSelect().Model(&posts).Relation("User").Where("post.id IN (?)", bun.In(ids))

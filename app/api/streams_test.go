@@ -194,6 +194,24 @@ func TestTagPagesSkipMutedAcrossBatches(t *testing.T) {
 	})
 }
 
+// A page that ends while the index still had ids the viewer hides keeps
+// the posts it found: the next batch is empty, not a reason to drop them.
+func TestTagPageKeepsPostsWhenIndexRunsOut(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		// Tagged, newest first: a2, n1, d1 (muted by amy), c1, a1.
+		for _, tc := range []struct{ query, want string }{
+			{"count=2&before_id=" + s.ids["n1"], "c1,a1"},
+			{"count=-2&since_id=" + s.ids["c1"], "a2,n1"},
+		} {
+			got, meta := s.read(t, s.amy.graph, "/v1/posts/tags/pecan?"+tc.query)
+			if strings.Join(got, ",") != tc.want || meta["more"] != false {
+				t.Errorf("%s: %v (more=%v), want %s and no more", tc.query, got, meta["more"], tc.want)
+			}
+		}
+	})
+}
+
 func TestDirectedPosts(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
