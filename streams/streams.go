@@ -233,16 +233,28 @@ func narrow(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	if f.ViewerID == 0 || f.Kind == UserPosts {
 		return q
 	}
-	q = q.Where("post.user_id NOT IN (SELECT blocked_id FROM blocks WHERE user_id = ?)", f.ViewerID).
-		Where("post.user_id NOT IN (SELECT user_id FROM blocks WHERE blocked_id = ?)", f.ViewerID)
-	if !f.IncludeMuted {
-		q = q.Where("post.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)", f.ViewerID)
-	}
+	// A repost shows the reposted post, so it hides with that post's author.
+	hidden, args := hiddenUsers(f)
+	q = q.Where("post.user_id NOT IN ("+hidden+")", args...).
+		Where("(post.repost_of_user_id IS NULL OR post.repost_of_user_id NOT IN ("+hidden+"))", args...)
 	if !f.IncludeDirected && (f.Kind == Personal || f.Kind == Unified) {
 		q = q.Where(`NOT EXISTS (SELECT 1 FROM post_mentions AS dm WHERE dm.post_id = post.id AND dm.is_leading
 			AND dm.user_id <> ? AND dm.user_id NOT IN (SELECT followee_id FROM follows WHERE follower_id = ?))`, f.ViewerID, f.ViewerID)
 	}
 	return q
+}
+
+// hiddenUsers is the SQL, and its arguments, that lists whom the viewer
+// must not see: those they block, those who block them and, unless they
+// asked for muted posts, those they mute.
+func hiddenUsers(f Filter) (string, []any) {
+	sql := "SELECT blocked_id FROM blocks WHERE user_id = ? UNION ALL SELECT user_id FROM blocks WHERE blocked_id = ?"
+	args := []any{f.ViewerID, f.ViewerID}
+	if !f.IncludeMuted {
+		sql += " UNION ALL SELECT muted_id FROM mutes WHERE user_id = ?"
+		args = append(args, f.ViewerID)
+	}
+	return sql, args
 }
 
 // paginate bounds the query by ids on the ordering column and reads one row

@@ -212,6 +212,54 @@ func TestTagPageKeepsPostsWhenIndexRunsOut(t *testing.T) {
 	})
 }
 
+// A repost shows the reposted post, so it hides wherever that post's
+// author is hidden: blocks both ways, mutes unless include_muted=1.
+func TestRepostsOfHiddenUsers(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy, bob, cat, dan := newMember(t, srv, "amy"), newMember(t, srv, "bob"), newMember(t, srv, "cat"), newMember(t, srv, "dan")
+		bob.act(t, "PUT", "/v1/users/@amy/follow").Expect(t, 200)
+		bob.act(t, "PUT", "/v1/users/@cat/block").Expect(t, 200)
+		bob.act(t, "PUT", "/v1/users/@dan/mute").Expect(t, 200)
+		names := map[string]string{}
+		repost := func(name string, of apiPost) {
+			var original apiPost
+			amy.do(t, "PUT", "/v1/posts/"+of.ID+"/repost", nil).Expect(t, 201).Decode(t, &original)
+			var page []apiPost
+			srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/posts?count=1"}).Expect(t, 200).Decode(t, &page)
+			names[page[0].ID] = name
+		}
+		repost("amy reposts cat", cat.mustPost(t, map[string]any{"text": "cat writes"}))
+		repost("amy reposts dan", dan.mustPost(t, map[string]any{"text": "dan writes"}))
+		repost("amy reposts bob", bob.mustPost(t, map[string]any{"text": "bob writes"}))
+		names[amy.mustPost(t, map[string]any{"text": "amy writes"}).ID] = "amy"
+		read := func(token, path string) string {
+			var list []apiPost
+			srv.Do(t, apptest.Request{Method: "GET", Path: path, Token: token}).Expect(t, 200).Decode(t, &list)
+			var out []string
+			for _, p := range list {
+				if n, ok := names[p.ID]; ok {
+					out = append(out, n)
+				}
+			}
+			return strings.Join(out, ", ")
+		}
+		for _, tc := range []struct{ who, token, path, want string }{
+			{"bob", bob.graph, "/v1/posts/streams/me", "amy, amy reposts bob"},
+			{"bob", bob.graph, "/v1/posts/streams/me?include_muted=1", "amy, amy reposts bob, amy reposts dan"},
+			{"bob", bob.graph, "/v1/posts/streams/unified", "amy, amy reposts bob"},
+			{"bob", bob.graph, "/v1/posts/streams/global", "amy, amy reposts bob"},
+			{"bob", bob.graph, "/v1/posts/streams/global?include_muted=1", "amy, amy reposts bob, amy reposts dan"},
+			{"cat, whom bob blocks", cat.graph, "/v1/posts/streams/global", "amy, amy reposts dan, amy reposts cat"},
+			{"signed out", "", "/v1/posts/streams/global", "amy, amy reposts bob, amy reposts dan, amy reposts cat"},
+		} {
+			if got := read(tc.token, tc.path); got != tc.want {
+				t.Errorf("%s reading %s: %s, want %s", tc.who, tc.path, got, tc.want)
+			}
+		}
+	})
+}
+
 func TestDirectedPosts(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
