@@ -235,12 +235,6 @@ func (s *Store) query(dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery
 	return paginate(narrow(q, f), order, page)
 }
 
-// Query is the SQL a page of a stream runs, for reading its plan.
-func (s *Store) Query(f Filter, page Page) string {
-	var posts []*models.Post
-	return s.query(&posts, f, page).String()
-}
-
 // selectStream picks the stream's posts and the column it is ordered by:
 // streams found through an index table walk that table's index, so a page
 // reads count rows, not the stream's history.
