@@ -70,7 +70,12 @@ func TestMarkersAPI(t *testing.T) {
 			t.Fatalf("all markers %+v", all)
 		}
 
-		// Markers outlive the server: a new one on the same stores sees them.
+		// Markers outlive the server: once it has stopped, a new one on the
+		// same stores sees them.
+		srv.Stop(t)
+		if _, err := srv.Send(apptest.Request{Method: "GET", Path: "/v1/markers", Token: amy.token}); err == nil {
+			t.Fatal("the first server still answers after stopping")
+		}
 		again := startPosts(t, b)
 		var after []apiMarker
 		again.Do(t, apptest.Request{Method: "GET", Path: "/v1/markers", Token: amy.token}).Expect(t, 200).Decode(t, &after)

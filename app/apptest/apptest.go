@@ -32,6 +32,7 @@ type Server struct {
 	Backend testenv.Backend
 	logs    *syncBuffer
 	client  *http.Client
+	stop    func() error
 }
 
 // Start runs a server on b until the test ends. configure, if given, may
@@ -63,16 +64,29 @@ func Start(t testing.TB, b testenv.Backend, configure ...func(*config.Config)) *
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	stop := sync.OnceValue(func() error {
 		cancel()
-		if err := <-done; err != nil {
+		err := <-done
+		_ = a.Close()
+		return err
+	})
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
 			t.Errorf("apptest: serve: %v", err)
 		}
-		_ = a.Close()
 	})
 	return &Server{
 		URL: "http://" + ln.Addr().String(), App: a, Clock: clock, Backend: b, logs: logs,
-		client: &http.Client{Timeout: 30 * time.Second},
+		client: &http.Client{Timeout: 30 * time.Second}, stop: stop,
+	}
+}
+
+// Stop shuts the server down, as the end of the test would, so that a
+// test can start another on the same backend after it.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if err := s.stop(); err != nil {
+		t.Fatalf("apptest: serve: %v", err)
 	}
 }
 
