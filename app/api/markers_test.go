@@ -86,33 +86,35 @@ func TestMarkersAPI(t *testing.T) {
 }
 
 func TestMarkerErrors(t *testing.T) {
-	srv := startPosts(t, testenv.New(t, "sqlite"))
-	amy := newMember(t, srv, "amy")
-	eleven := make([]map[string]any, 11)
-	for i := range eleven {
-		eleven[i] = map[string]any{"name": "global", "id": i + 1}
-	}
-	cases := []struct {
-		name   string
-		body   any
-		status int
-		code   string
-	}{
-		{"unknown name", map[string]any{"name": "home", "id": 1}, 400, "invalid_marker_name"},
-		{"bad channel", map[string]any{"name": "channel:abc", "id": 1}, 400, "invalid_marker_name"},
-		{"no id", map[string]any{"name": "global"}, 400, "invalid_marker_id"},
-		{"id not a number", map[string]any{"name": "global", "id": "x"}, 400, "invalid_type"},
-		{"percentage", map[string]any{"name": "global", "id": 1, "percentage": 101}, 400, "invalid_percentage"},
-		{"eleven", eleven, 400, "invalid_markers"},
-		{"empty list", []any{}, 400, "invalid_markers"},
-		{"malformed", `[{"name":`, 400, "malformed_json"},
-	}
-	for _, tc := range cases {
-		req := apptest.Request{Method: "POST", Path: "/v1/markers", Token: amy.token, Body: tc.body}
-		if s, isString := tc.body.(string); isString {
-			req.Body, req.ContentType = s, "application/json"
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy := newMember(t, srv, "amy")
+		eleven := make([]map[string]any, 11)
+		for i := range eleven {
+			eleven[i] = map[string]any{"name": "global", "id": i + 1}
 		}
-		srv.Do(t, req).ExpectError(t, tc.status, tc.code)
-	}
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/markers"}).ExpectError(t, 401, "token_missing")
+		cases := []struct {
+			name   string
+			body   any
+			status int
+			code   string
+		}{
+			{"unknown name", map[string]any{"name": "home", "id": 1}, 400, "invalid_marker_name"},
+			{"bad channel", map[string]any{"name": "channel:abc", "id": 1}, 400, "invalid_marker_name"},
+			{"no id", map[string]any{"name": "global"}, 400, "invalid_marker_id"},
+			{"id not a number", map[string]any{"name": "global", "id": "x"}, 400, "invalid_type"},
+			{"percentage", map[string]any{"name": "global", "id": 1, "percentage": 101}, 400, "invalid_percentage"},
+			{"eleven", eleven, 400, "invalid_markers"},
+			{"empty list", []any{}, 400, "invalid_markers"},
+			{"malformed", `[{"name":`, 400, "malformed_json"},
+		}
+		for _, tc := range cases {
+			req := apptest.Request{Method: "POST", Path: "/v1/markers", Token: amy.token, Body: tc.body}
+			if s, isString := tc.body.(string); isString {
+				req.Body, req.ContentType = s, "application/json"
+			}
+			srv.Do(t, req).ExpectError(t, tc.status, tc.code)
+		}
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/markers"}).ExpectError(t, 401, "token_missing")
+	})
 }

@@ -133,16 +133,18 @@ func TestStreamPagesBothWays(t *testing.T) {
 }
 
 func TestStreamErrors(t *testing.T) {
-	srv := startPosts(t, testenv.New(t, "sqlite"))
-	amy := newMember(t, srv, "amy")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me"}).ExpectError(t, 401, "token_missing")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me", Token: amy.token}).ExpectError(t, 403, "scope_missing")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?since_id=abc"}).ExpectError(t, 400, "invalid_pagination")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?count=abc"}).ExpectError(t, 400, "invalid_pagination")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/followers?count=0", Token: amy.graph}).ExpectError(t, 400, "invalid_pagination")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@nobody/mentions"}).ExpectError(t, 404, "user_not_found")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/abc/mentions"}).ExpectError(t, 400, "invalid_user_id")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/tags/___"}).ExpectError(t, 400, "invalid_tag")
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy := newMember(t, srv, "amy")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me"}).ExpectError(t, 401, "token_missing")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me", Token: amy.token}).ExpectError(t, 403, "scope_missing")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?since_id=abc"}).ExpectError(t, 400, "invalid_pagination")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?count=abc"}).ExpectError(t, 400, "invalid_pagination")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/followers?count=0", Token: amy.graph}).ExpectError(t, 400, "invalid_pagination")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@nobody/mentions"}).ExpectError(t, 404, "user_not_found")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/abc/mentions"}).ExpectError(t, 400, "invalid_user_id")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/tags/___"}).ExpectError(t, 400, "invalid_tag")
+	})
 }
 
 func TestBookmarkStream(t *testing.T) {
