@@ -132,6 +132,68 @@ func TestStreamPagesBothWays(t *testing.T) {
 	})
 }
 
+// TestEveryStreamPagesBothWays reads each stream whole, then in three
+// pages newest first (following before_id) and in three pages oldest first
+// (following since_id), and requires the pages to add up to the whole.
+func TestEveryStreamPagesBothWays(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		// A reply in a1's thread that mentions amy and is tagged, a post of
+		// bob's to amy, and five bookmarks of amy's in an order of their own.
+		s.ids["c3"] = s.cat.mustPost(t, map[string]any{"text": "@amy yes #pecan", "reply_to": s.ids["a1"]}).ID
+		s.ids["b3"] = s.bob.mustPost(t, map[string]any{"text": "@amy three"}).ID
+		for _, name := range []string{"c1", "a1", "d1", "b1", "a2"} {
+			s.amy.do(t, "PUT", "/v1/posts/"+s.ids[name]+"/bookmark", nil).Expect(t, 200)
+		}
+		amy := s.amy.graph
+		for _, tc := range []struct{ path, whole string }{
+			{"/v1/posts/streams/global", "b3,c3,a2,c2,b2,c1,b1,a1"},
+			{"/v1/posts/streams/me", "b3,c3,a2,c2,b2,c1,b1,a1"},
+			{"/v1/posts/streams/unified", "b3,c3,a2,c2,b2,c1,b1,a1"},
+			{"/v1/users/@amy/mentions", "b3,c3,b1"},
+			{"/v1/posts/tags/pecan", "c3,a2,n1,c1,a1"},
+			{"/v1/users/@amy/bookmarks", "a2,b1,d1,a1,c1"},
+			{"/v1/users/@cat/posts", "c3,c2,c1"},
+			{"/v1/posts/" + s.ids["a1"] + "/thread", "c3,b2,a1"},
+		} {
+			whole, _ := s.read(t, amy, tc.path+"?count=200")
+			if strings.Join(whole, ",") != tc.whole {
+				t.Errorf("%s: %v, want %s", tc.path, whole, tc.whole)
+				continue
+			}
+			n := (len(whole) + 2) / 3
+			if got := s.threePages(t, amy, tc.path, n); !slices.Equal(got, whole) {
+				t.Errorf("%s in pages of %d newest first: %v", tc.path, n, got)
+			}
+			if got := s.threePages(t, amy, tc.path, -n); !slices.Equal(got, whole) {
+				t.Errorf("%s in pages of %d oldest first: %v", tc.path, n, got)
+			}
+		}
+	})
+}
+
+// threePages reads three pages of count posts, each bounded by the one
+// before (before_id for a positive count, since_id for a negative one),
+// checks meta.more on each, and returns the posts newest first.
+func (s *streamScenario) threePages(t *testing.T, token, path string, count int) []string {
+	t.Helper()
+	var all []string
+	bound := ""
+	for i := range 3 {
+		got, meta := s.read(t, token, fmt.Sprintf("%s?count=%d%s", path, count, bound))
+		if len(got) == 0 || (i < 2) != (meta["more"] == true) {
+			t.Errorf("%s count=%d page %d: %v, meta %v", path, count, i+1, got, meta)
+			return nil
+		}
+		if count > 0 {
+			all, bound = append(all, got...), "&before_id="+meta["min_id"].(string)
+		} else {
+			all, bound = append(got, all...), "&since_id="+meta["max_id"].(string)
+		}
+	}
+	return all
+}
+
 func TestStreamErrors(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
