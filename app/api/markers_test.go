@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/pecan-social/pecan/app/apptest"
@@ -81,6 +82,72 @@ func TestMarkersAPI(t *testing.T) {
 		again.Do(t, apptest.Request{Method: "GET", Path: "/v1/markers", Token: amy.token}).Expect(t, 200).Decode(t, &after)
 		if len(after) != 3 || after[0].Version != 3 {
 			t.Fatalf("after restart %+v", after)
+		}
+	})
+}
+
+// TestMarkerPagingAndMeta pages from a marker's id (which may lie behind
+// its last_read_id) with since_id and before_id, inclusive or not, and
+// shows each markable stream carrying its own marker in meta.
+func TestMarkerPagingAndMeta(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy, bob := newMember(t, srv, "amy"), newMember(t, srv, "bob")
+		amy.act(t, "PUT", "/v1/users/@bob/follow").Expect(t, 200)
+		var ids []string
+		for i := range 5 {
+			ids = append(ids, bob.mustPost(t, map[string]any{"text": fmt.Sprintf("@amy post %d", i)}).ID)
+		}
+		set := func(name, id string) {
+			srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/markers", Token: amy.token, Body: map[string]any{"name": name, "id": id}}).Expect(t, 200)
+		}
+		set("global", ids[3])
+		set("global", ids[1]) // the marker moves back; last_read_id stays at ids[3]
+		set("personal", ids[2])
+		set("mentions", ids[4])
+		read := func(path string) ([]string, map[string]any) {
+			t.Helper()
+			var list []apiPost
+			resp := srv.Do(t, apptest.Request{Method: "GET", Path: path, Token: amy.graph}).Expect(t, 200)
+			resp.Decode(t, &list)
+			var got []string
+			for _, p := range list {
+				got = append(got, p.ID)
+			}
+			return got, resp.Meta
+		}
+		for _, tc := range []struct {
+			query string
+			want  []string
+		}{
+			{"since_id=marker", []string{ids[4], ids[3], ids[2]}},
+			{"since_id=marker_inclusive", []string{ids[4], ids[3], ids[2], ids[1]}},
+			{"before_id=marker", []string{ids[0]}},
+			{"before_id=marker_inclusive", []string{ids[1], ids[0]}},
+			{"since_id=last_read", []string{ids[4]}},
+		} {
+			if got, _ := read("/v1/posts/streams/global?" + tc.query); !slices.Equal(got, tc.want) {
+				t.Errorf("global %s: %v, want %v", tc.query, got, tc.want)
+			}
+		}
+		for _, tc := range []struct{ path, marker, id string }{
+			{"/v1/posts/streams/global", "global", ids[1]},
+			{"/v1/posts/streams/me", "personal", ids[2]},
+			{"/v1/posts/streams/unified", "personal", ids[2]},
+			{"/v1/users/me/mentions", "mentions", ids[4]},
+			{"/v1/users/@amy/mentions", "mentions", ids[4]},
+		} {
+			_, meta := read(tc.path)
+			m, _ := meta["marker"].(map[string]any)
+			if m["name"] != tc.marker || m["id"] != tc.id {
+				t.Errorf("%s: meta.marker %v, want %s at %s", tc.path, meta["marker"], tc.marker, tc.id)
+			}
+		}
+		if _, meta := read("/v1/users/@bob/mentions"); meta["marker"] != nil {
+			t.Errorf("someone else's mentions carry amy's marker: %v", meta["marker"])
+		}
+		if got, _ := read("/v1/posts/streams/me?since_id=marker"); !slices.Equal(got, []string{ids[4], ids[3]}) {
+			t.Errorf("personal since its marker: %v", got)
 		}
 	})
 }

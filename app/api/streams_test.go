@@ -336,9 +336,9 @@ func TestDirectedPosts(t *testing.T) {
 		for name, text := range map[string]string{"to dan": "@dan are you there", "to bob": "@bob hi", "to amy": "@amy hey", "about dan": "hi @dan"} {
 			names[cat.mustPost(t, map[string]any{"text": text}).ID] = name
 		}
-		read := func(query string) []string {
+		read := func(stream, query string) []string {
 			var list []apiPost
-			srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me" + query, Token: amy.graph}).Expect(t, 200).Decode(t, &list)
+			srv.Do(t, apptest.Request{Method: "GET", Path: stream + query, Token: amy.graph}).Expect(t, 200).Decode(t, &list)
 			var out []string
 			for _, p := range list {
 				out = append(out, names[p.ID])
@@ -346,11 +346,13 @@ func TestDirectedPosts(t *testing.T) {
 			slices.Sort(out)
 			return out
 		}
-		if got := read(""); len(got) != 4 {
-			t.Fatalf("default stream %v", got)
-		}
-		if got := strings.Join(read("?include_directed_posts=0"), ","); got != "about dan,to amy,to bob" {
-			t.Fatalf("without directed posts: %s", got)
+		for _, stream := range []string{"/v1/posts/streams/me", "/v1/posts/streams/unified"} {
+			if got := read(stream, ""); len(got) != 4 {
+				t.Errorf("%s by default: %v", stream, got)
+			}
+			if got := strings.Join(read(stream, "?include_directed_posts=0"), ","); got != "about dan,to amy,to bob" {
+				t.Errorf("%s without directed posts: %s", stream, got)
+			}
 		}
 	})
 }
