@@ -36,6 +36,10 @@ type Post struct {
 	APID  *string `bun:"ap_id"`
 	APURL string  `bun:"ap_url,notnull"`
 
+	// RepostOfUserID is the reposted post's author, copied at insert so
+	// that streams can hide reposts of people the viewer blocks or mutes.
+	RepostOfUserID *int64 `bun:"repost_of_user_id"`
+
 	User     *User `bun:"rel:belongs-to,join:user_id=id"`
 	Original *Post `bun:"-"` // the reposted post, loaded for reposts
 }

@@ -121,13 +121,16 @@ func TestMarkerVersionsSettleRaces(t *testing.T) {
 			expect := current.Version
 			var wg sync.WaitGroup
 			results := make([]error, 2)
+			start := make(chan struct{}) // both writers leave together
 			for i := range results {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					<-start
 					_, results[i] = store.Update(ctx, s.userID, streams.MarkerUpdate{Name: "global", ID: int64(100*round + i + 1), ExpectVersion: &expect}, time.Now())
 				}()
 			}
+			close(start)
 			wg.Wait()
 			won := 0
 			for _, err := range results {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/models"
@@ -91,10 +92,19 @@ type Result struct {
 // Store runs stream queries.
 type Store struct {
 	db *bun.DB
+	// maxAuthors is how many followed accounts a personal page reads one
+	// by one; past it, the page walks posts by id (see personal.go).
+	maxAuthors int
 }
 
 // New returns a stream store.
-func New(db *bun.DB) *Store { return &Store{db: db} }
+func New(db *bun.DB) *Store {
+	s := &Store{db: db, maxAuthors: maxUnionAuthors}
+	if db.Dialect().Name() == dialect.PG {
+		s.maxAuthors = maxLateralAuthors
+	}
+	return s
+}
 
 // Kind names a stream.
 type Kind int
@@ -128,8 +138,11 @@ type Filter struct {
 
 // Posts pages through the posts of a stream.
 func (s *Store) Posts(ctx context.Context, f Filter, page Page) (Result, error) {
-	if f.Kind == Tag || f.Kind == Mentions {
+	switch f.Kind {
+	case Tag, Mentions:
 		return s.indexedPosts(ctx, f, page)
+	case Personal, Unified:
+		return s.personalPosts(ctx, f, page)
 	}
 	var posts []*models.Post
 	if err := s.query(&posts, f, page).Scan(ctx); err != nil {
@@ -151,11 +164,14 @@ func (s *Store) indexedPosts(ctx context.Context, f Filter, page Page) (Result, 
 	var out []*models.Post
 	for batch := 0; len(out) < want && batch < maxBatches; batch++ {
 		ids, err := s.indexPage(ctx, f, page, want)
-		if err != nil || len(ids) == 0 {
+		if err != nil {
 			return Result{}, err
 		}
+		if len(ids) == 0 {
+			break // the index ran out: what was collected is the page
+		}
 		var posts []*models.Post
-		q := s.db.NewSelect().Model(&posts).Relation("User").Where("post.id IN (?)", bun.In(ids))
+		q := s.db.NewSelect().Model(&posts).Where("post.id IN (?)", bun.In(ids))
 		if err := narrow(q, f).OrderExpr("post.id ?", direction(page)).Scan(ctx); err != nil {
 			return Result{}, fmt.Errorf("stream: %w", err)
 		}
@@ -169,7 +185,36 @@ func (s *Store) indexedPosts(ctx context.Context, f Filter, page Page) (Result, 
 			page.BeforeID = ids[len(ids)-1]
 		}
 	}
-	return trim(out[:min(len(out), want)], page), nil
+	out = out[:min(len(out), want)]
+	if err := s.attachAuthors(ctx, out); err != nil {
+		return Result{}, err
+	}
+	return trim(out, page), nil
+}
+
+// attachAuthors loads the posts' authors by id. Joined to a short list of
+// post ids instead, PostgreSQL may merge-join the users index from its
+// start, reading a row per user rather than one per post.
+func (s *Store) attachAuthors(ctx context.Context, posts []*models.Post) error {
+	if len(posts) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(posts))
+	for i, p := range posts {
+		ids[i] = p.UserID
+	}
+	var users []*models.User
+	if err := s.db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return fmt.Errorf("authors of a page: %w", err)
+	}
+	byID := make(map[int64]*models.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	for _, p := range posts {
+		p.User = byID[p.UserID]
+	}
+	return nil
 }
 
 func (s *Store) indexPage(ctx context.Context, f Filter, page Page, limit int) ([]int64, error) {
@@ -190,12 +235,6 @@ func (s *Store) query(dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery
 	return paginate(narrow(q, f), order, page)
 }
 
-// Query is the SQL a page of a stream runs, for reading its plan.
-func (s *Store) Query(f Filter, page Page) string {
-	var posts []*models.Post
-	return s.query(&posts, f, page).String()
-}
-
 // selectStream picks the stream's posts and the column it is ordered by:
 // streams found through an index table walk that table's index, so a page
 // reads count rows, not the stream's history.
@@ -206,7 +245,7 @@ func selectStream(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
 	case Thread:
 		return q.Where("post.thread_id = ?", f.ThreadID), "post.id"
 	case Global:
-		return q.Where("? = ?", bun.Ident("user.type"), models.UserHuman), "post.id"
+		return q.Where("post.in_global"), "post.id" // served by posts_global_idx
 	case Personal:
 		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?))", f.ViewerID, f.ViewerID), "post.id"
 	case Unified:
@@ -230,16 +269,28 @@ func narrow(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	if f.ViewerID == 0 || f.Kind == UserPosts {
 		return q
 	}
-	q = q.Where("post.user_id NOT IN (SELECT blocked_id FROM blocks WHERE user_id = ?)", f.ViewerID).
-		Where("post.user_id NOT IN (SELECT user_id FROM blocks WHERE blocked_id = ?)", f.ViewerID)
-	if !f.IncludeMuted {
-		q = q.Where("post.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)", f.ViewerID)
-	}
+	// A repost shows the reposted post, so it hides with that post's author.
+	hidden, args := hiddenUsers(f)
+	q = q.Where("post.user_id NOT IN ("+hidden+")", args...).
+		Where("(post.repost_of_user_id IS NULL OR post.repost_of_user_id NOT IN ("+hidden+"))", args...)
 	if !f.IncludeDirected && (f.Kind == Personal || f.Kind == Unified) {
 		q = q.Where(`NOT EXISTS (SELECT 1 FROM post_mentions AS dm WHERE dm.post_id = post.id AND dm.is_leading
 			AND dm.user_id <> ? AND dm.user_id NOT IN (SELECT followee_id FROM follows WHERE follower_id = ?))`, f.ViewerID, f.ViewerID)
 	}
 	return q
+}
+
+// hiddenUsers is the SQL, and its arguments, that lists whom the viewer
+// must not see: those they block, those who block them and, unless they
+// asked for muted posts, those they mute.
+func hiddenUsers(f Filter) (string, []any) {
+	sql := "SELECT blocked_id FROM blocks WHERE user_id = ? UNION ALL SELECT user_id FROM blocks WHERE blocked_id = ?"
+	args := []any{f.ViewerID, f.ViewerID}
+	if !f.IncludeMuted {
+		sql += " UNION ALL SELECT muted_id FROM mutes WHERE user_id = ?"
+		args = append(args, f.ViewerID)
+	}
+	return sql, args
 }
 
 // paginate bounds the query by ids on the ordering column and reads one row
@@ -331,9 +382,12 @@ func (s *Store) postsByID(ctx context.Context, rows []models.Bookmark) (map[int6
 	}
 	var posts []*models.Post
 	if len(ids) > 0 {
-		if err := s.db.NewSelect().Model(&posts).Relation("User").Where("post.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		if err := s.db.NewSelect().Model(&posts).Where("post.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("bookmarked posts: %w", err)
 		}
+	}
+	if err := s.attachAuthors(ctx, posts); err != nil {
+		return nil, err
 	}
 	out := make(map[int64]*models.Post, len(posts))
 	for _, p := range posts {

@@ -63,7 +63,7 @@ func (s *server) relationList(g database.Graph, incoming, ownOnly bool) echo.Han
 		if err != nil {
 			return err
 		}
-		list, more, err := s.graph.Page(c.Request().Context(), g, u.ID, incoming, page.BeforeID, page.SinceID, abs(page.Count))
+		list, more, err := s.graph.Page(c.Request().Context(), g, u.ID, incoming, page.BeforeID, page.SinceID, page.Count)
 		if err != nil {
 			return err
 		}
@@ -93,11 +93,4 @@ func (s *server) renderRelationPage(c echo.Context, list []database.RelationUser
 		meta.MaxID, meta.MinID = convert.ID(list[0].EdgeID), convert.ID(list[n-1].EdgeID)
 	}
 	return render(c, Envelope{Meta: meta, Data: out})
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pecan-social/pecan/app/apptest"
@@ -119,6 +120,57 @@ func TestConcurrentFollowsCountOnce(t *testing.T) {
 		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@bob"}).Expect(t, 200).Decode(t, &u)
 		if u.Counts.Followers != 1 {
 			t.Fatalf("followers %d after 12 racing follows", u.Counts.Followers)
+		}
+	})
+}
+
+// A negative count pages relation lists oldest first, as pnut streams do:
+// the oldest within the bounds, still shown newest first.
+func TestRelationListsPageOldestFirst(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy := newMember(t, srv, "amy")
+		// A block ends follows, so amy follows, mutes and blocks apart.
+		for _, name := range []string{"bob", "cat", "dan"} {
+			newMember(t, srv, name).act(t, "PUT", "/v1/users/@amy/follow").Expect(t, 200)
+			amy.act(t, "PUT", "/v1/users/@"+name+"/follow").Expect(t, 200)
+		}
+		for _, name := range []string{"eve", "fay", "gus"} {
+			newMember(t, srv, name)
+			amy.act(t, "PUT", "/v1/users/@"+name+"/mute").Expect(t, 200)
+		}
+		for _, name := range []string{"hal", "ida", "jon"} {
+			newMember(t, srv, name)
+			amy.act(t, "PUT", "/v1/users/@"+name+"/block").Expect(t, 200)
+		}
+		read := func(path string) (string, map[string]any) {
+			t.Helper()
+			var list []relUser
+			resp := amy.act(t, "GET", path).Expect(t, 200)
+			resp.Decode(t, &list)
+			var names []string
+			for _, u := range list {
+				names = append(names, u.Username)
+			}
+			return strings.Join(names, ","), resp.Meta
+		}
+		for _, tc := range []struct{ list, oldest, rest, newest string }{
+			{"/v1/users/@amy/followers", "cat,bob", "dan", "dan,cat"},
+			{"/v1/users/@amy/following", "cat,bob", "dan", "dan,cat"},
+			{"/v1/users/me/muted", "fay,eve", "gus", "gus,fay"},
+			{"/v1/users/me/blocked", "ida,hal", "jon", "jon,ida"},
+		} {
+			got, meta := read(tc.list + "?count=-2")
+			if got != tc.oldest || meta["more"] != true {
+				t.Errorf("%s oldest two: %s (more=%v), want %s and more", tc.list, got, meta["more"], tc.oldest)
+				continue
+			}
+			if got, meta = read(tc.list + "?count=-2&since_id=" + meta["max_id"].(string)); got != tc.rest || meta["more"] != false {
+				t.Errorf("%s after them: %s (more=%v), want %s and no more", tc.list, got, meta["more"], tc.rest)
+			}
+			if got, _ = read(tc.list + "?count=2"); got != tc.newest {
+				t.Errorf("%s newest two: %s, want %s", tc.list, got, tc.newest)
+			}
 		}
 	})
 }

@@ -132,17 +132,81 @@ func TestStreamPagesBothWays(t *testing.T) {
 	})
 }
 
+// TestEveryStreamPagesBothWays reads each stream whole, then in three
+// pages newest first (following before_id) and in three pages oldest first
+// (following since_id), and requires the pages to add up to the whole.
+func TestEveryStreamPagesBothWays(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		// A reply in a1's thread that mentions amy and is tagged, a post of
+		// bob's to amy, and five bookmarks of amy's in an order of their own.
+		s.ids["c3"] = s.cat.mustPost(t, map[string]any{"text": "@amy yes #pecan", "reply_to": s.ids["a1"]}).ID
+		s.ids["b3"] = s.bob.mustPost(t, map[string]any{"text": "@amy three"}).ID
+		for _, name := range []string{"c1", "a1", "d1", "b1", "a2"} {
+			s.amy.do(t, "PUT", "/v1/posts/"+s.ids[name]+"/bookmark", nil).Expect(t, 200)
+		}
+		amy := s.amy.graph
+		for _, tc := range []struct{ path, whole string }{
+			{"/v1/posts/streams/global", "b3,c3,a2,c2,b2,c1,b1,a1"},
+			{"/v1/posts/streams/me", "b3,c3,a2,c2,b2,c1,b1,a1"},
+			{"/v1/posts/streams/unified", "b3,c3,a2,c2,b2,c1,b1,a1"},
+			{"/v1/users/@amy/mentions", "b3,c3,b1"},
+			{"/v1/posts/tags/pecan", "c3,a2,n1,c1,a1"},
+			{"/v1/users/@amy/bookmarks", "a2,b1,d1,a1,c1"},
+			{"/v1/users/@cat/posts", "c3,c2,c1"},
+			{"/v1/posts/" + s.ids["a1"] + "/thread", "c3,b2,a1"},
+		} {
+			whole, _ := s.read(t, amy, tc.path+"?count=200")
+			if strings.Join(whole, ",") != tc.whole {
+				t.Errorf("%s: %v, want %s", tc.path, whole, tc.whole)
+				continue
+			}
+			n := (len(whole) + 2) / 3
+			if got := s.threePages(t, amy, tc.path, n); !slices.Equal(got, whole) {
+				t.Errorf("%s in pages of %d newest first: %v", tc.path, n, got)
+			}
+			if got := s.threePages(t, amy, tc.path, -n); !slices.Equal(got, whole) {
+				t.Errorf("%s in pages of %d oldest first: %v", tc.path, n, got)
+			}
+		}
+	})
+}
+
+// threePages reads three pages of count posts, each bounded by the one
+// before (before_id for a positive count, since_id for a negative one),
+// checks meta.more on each, and returns the posts newest first.
+func (s *streamScenario) threePages(t *testing.T, token, path string, count int) []string {
+	t.Helper()
+	var all []string
+	bound := ""
+	for i := range 3 {
+		got, meta := s.read(t, token, fmt.Sprintf("%s?count=%d%s", path, count, bound))
+		if len(got) == 0 || (i < 2) != (meta["more"] == true) {
+			t.Errorf("%s count=%d page %d: %v, meta %v", path, count, i+1, got, meta)
+			return nil
+		}
+		if count > 0 {
+			all, bound = append(all, got...), "&before_id="+meta["min_id"].(string)
+		} else {
+			all, bound = append(got, all...), "&since_id="+meta["max_id"].(string)
+		}
+	}
+	return all
+}
+
 func TestStreamErrors(t *testing.T) {
-	srv := startPosts(t, testenv.New(t, "sqlite"))
-	amy := newMember(t, srv, "amy")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me"}).ExpectError(t, 401, "token_missing")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me", Token: amy.token}).ExpectError(t, 403, "scope_missing")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?since_id=abc"}).ExpectError(t, 400, "invalid_pagination")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?count=abc"}).ExpectError(t, 400, "invalid_pagination")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/followers?count=0", Token: amy.graph}).ExpectError(t, 400, "invalid_pagination")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@nobody/mentions"}).ExpectError(t, 404, "user_not_found")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/abc/mentions"}).ExpectError(t, 400, "invalid_user_id")
-	srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/tags/___"}).ExpectError(t, 400, "invalid_tag")
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy := newMember(t, srv, "amy")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me"}).ExpectError(t, 401, "token_missing")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me", Token: amy.token}).ExpectError(t, 403, "scope_missing")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?since_id=abc"}).ExpectError(t, 400, "invalid_pagination")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/global?count=abc"}).ExpectError(t, 400, "invalid_pagination")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/followers?count=0", Token: amy.graph}).ExpectError(t, 400, "invalid_pagination")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@nobody/mentions"}).ExpectError(t, 404, "user_not_found")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/abc/mentions"}).ExpectError(t, 400, "invalid_user_id")
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/tags/___"}).ExpectError(t, 400, "invalid_tag")
+	})
 }
 
 func TestBookmarkStream(t *testing.T) {
@@ -194,6 +258,72 @@ func TestTagPagesSkipMutedAcrossBatches(t *testing.T) {
 	})
 }
 
+// A page that ends while the index still had ids the viewer hides keeps
+// the posts it found: the next batch is empty, not a reason to drop them.
+func TestTagPageKeepsPostsWhenIndexRunsOut(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		// Tagged, newest first: a2, n1, d1 (muted by amy), c1, a1.
+		for _, tc := range []struct{ query, want string }{
+			{"count=2&before_id=" + s.ids["n1"], "c1,a1"},
+			{"count=-2&since_id=" + s.ids["c1"], "a2,n1"},
+		} {
+			got, meta := s.read(t, s.amy.graph, "/v1/posts/tags/pecan?"+tc.query)
+			if strings.Join(got, ",") != tc.want || meta["more"] != false {
+				t.Errorf("%s: %v (more=%v), want %s and no more", tc.query, got, meta["more"], tc.want)
+			}
+		}
+	})
+}
+
+// A repost shows the reposted post, so it hides wherever that post's
+// author is hidden: blocks both ways, mutes unless include_muted=1.
+func TestRepostsOfHiddenUsers(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		amy, bob, cat, dan := newMember(t, srv, "amy"), newMember(t, srv, "bob"), newMember(t, srv, "cat"), newMember(t, srv, "dan")
+		bob.act(t, "PUT", "/v1/users/@amy/follow").Expect(t, 200)
+		bob.act(t, "PUT", "/v1/users/@cat/block").Expect(t, 200)
+		bob.act(t, "PUT", "/v1/users/@dan/mute").Expect(t, 200)
+		names := map[string]string{}
+		repost := func(name string, of apiPost) {
+			var original apiPost
+			amy.do(t, "PUT", "/v1/posts/"+of.ID+"/repost", nil).Expect(t, 201).Decode(t, &original)
+			var page []apiPost
+			srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/users/@amy/posts?count=1"}).Expect(t, 200).Decode(t, &page)
+			names[page[0].ID] = name
+		}
+		repost("amy reposts cat", cat.mustPost(t, map[string]any{"text": "cat writes"}))
+		repost("amy reposts dan", dan.mustPost(t, map[string]any{"text": "dan writes"}))
+		repost("amy reposts bob", bob.mustPost(t, map[string]any{"text": "bob writes"}))
+		names[amy.mustPost(t, map[string]any{"text": "amy writes"}).ID] = "amy"
+		read := func(token, path string) string {
+			var list []apiPost
+			srv.Do(t, apptest.Request{Method: "GET", Path: path, Token: token}).Expect(t, 200).Decode(t, &list)
+			var out []string
+			for _, p := range list {
+				if n, ok := names[p.ID]; ok {
+					out = append(out, n)
+				}
+			}
+			return strings.Join(out, ", ")
+		}
+		for _, tc := range []struct{ who, token, path, want string }{
+			{"bob", bob.graph, "/v1/posts/streams/me", "amy, amy reposts bob"},
+			{"bob", bob.graph, "/v1/posts/streams/me?include_muted=1", "amy, amy reposts bob, amy reposts dan"},
+			{"bob", bob.graph, "/v1/posts/streams/unified", "amy, amy reposts bob"},
+			{"bob", bob.graph, "/v1/posts/streams/global", "amy, amy reposts bob"},
+			{"bob", bob.graph, "/v1/posts/streams/global?include_muted=1", "amy, amy reposts bob, amy reposts dan"},
+			{"cat, whom bob blocks", cat.graph, "/v1/posts/streams/global", "amy, amy reposts dan, amy reposts cat"},
+			{"signed out", "", "/v1/posts/streams/global", "amy, amy reposts bob, amy reposts dan, amy reposts cat"},
+		} {
+			if got := read(tc.token, tc.path); got != tc.want {
+				t.Errorf("%s reading %s: %s, want %s", tc.who, tc.path, got, tc.want)
+			}
+		}
+	})
+}
+
 func TestDirectedPosts(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		srv := startPosts(t, b)
@@ -206,9 +336,9 @@ func TestDirectedPosts(t *testing.T) {
 		for name, text := range map[string]string{"to dan": "@dan are you there", "to bob": "@bob hi", "to amy": "@amy hey", "about dan": "hi @dan"} {
 			names[cat.mustPost(t, map[string]any{"text": text}).ID] = name
 		}
-		read := func(query string) []string {
+		read := func(stream, query string) []string {
 			var list []apiPost
-			srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/streams/me" + query, Token: amy.graph}).Expect(t, 200).Decode(t, &list)
+			srv.Do(t, apptest.Request{Method: "GET", Path: stream + query, Token: amy.graph}).Expect(t, 200).Decode(t, &list)
 			var out []string
 			for _, p := range list {
 				out = append(out, names[p.ID])
@@ -216,11 +346,13 @@ func TestDirectedPosts(t *testing.T) {
 			slices.Sort(out)
 			return out
 		}
-		if got := read(""); len(got) != 4 {
-			t.Fatalf("default stream %v", got)
-		}
-		if got := strings.Join(read("?include_directed_posts=0"), ","); got != "about dan,to amy,to bob" {
-			t.Fatalf("without directed posts: %s", got)
+		for _, stream := range []string{"/v1/posts/streams/me", "/v1/posts/streams/unified"} {
+			if got := read(stream, ""); len(got) != 4 {
+				t.Errorf("%s by default: %v", stream, got)
+			}
+			if got := strings.Join(read(stream, "?include_directed_posts=0"), ","); got != "about dan,to amy,to bob" {
+				t.Errorf("%s without directed posts: %s", stream, got)
+			}
 		}
 	})
 }

@@ -101,7 +101,6 @@ func StartWith(t testing.TB, b testenv.Backend, o Options, configure ...func(*co
 		if err := stop(); err != nil {
 			t.Errorf("apptest: serve: %v", err)
 		}
-		_ = a.Close()
 	})
 	return &Server{
 		URL: "http://" + ln.Addr().String(), App: a, Clock: clock, Backend: b, logs: logs,

@@ -71,10 +71,11 @@ type RelationUser struct {
 	User   *models.User
 }
 
-// RelationPage lists the users on the other end of a user's relations,
-// newest edge first: whom a user follows (outgoing) or who follows them
-// (incoming), paged by edge id.
-func (q Queries) RelationPage(ctx context.Context, g Graph, userID int64, incoming bool, beforeID, sinceID int64, limit int) ([]RelationUser, error) {
+// RelationPage lists the users on the other end of a user's relations:
+// whom a user follows (outgoing) or who follows them (incoming), paged by
+// edge id between the exclusive bounds, newest edge first or, with
+// oldestFirst, oldest first.
+func (q Queries) RelationPage(ctx context.Context, g Graph, userID int64, incoming bool, beforeID, sinceID int64, limit int, oldestFirst bool) ([]RelationUser, error) {
 	mine, theirs := g.Subject, g.Object
 	if incoming {
 		mine, theirs = theirs, mine
@@ -91,7 +92,11 @@ func (q Queries) RelationPage(ctx context.Context, g Graph, userID int64, incomi
 	if sinceID > 0 {
 		sel = sel.Where("id > ?", sinceID)
 	}
-	if err := sel.OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx, &edges); err != nil {
+	order := "id DESC"
+	if oldestFirst {
+		order = "id ASC"
+	}
+	if err := sel.OrderExpr(order).Limit(int64(limit)).Scan(ctx, &edges); err != nil {
 		return nil, fmt.Errorf("list %s of user %d: %w", g.Table, userID, err)
 	}
 	ids := make([]int64, len(edges))

@@ -11,9 +11,12 @@ import (
 )
 
 // InsertPost writes p and sets its ID. A post that starts a thread is its
-// own thread root, which needs its id: that is the second statement.
+// own thread root, which needs its id: that is the second statement. The
+// post is marked for the global stream here, from its author's type, so
+// no caller can forget to.
 func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
-	if _, err := q.idb.NewInsert().Model(p).Exec(ctx); err != nil {
+	inGlobal := "EXISTS (SELECT 1 FROM users WHERE id = ? AND type = ?)"
+	if _, err := q.idb.NewInsert().Model(p).Value("in_global", inGlobal, p.UserID, models.UserHuman).Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("insert post: %w", ErrDuplicate)
 		}

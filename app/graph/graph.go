@@ -4,6 +4,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/pecan-social/pecan/app/database"
@@ -187,15 +188,24 @@ func (p *Processor) RelationsWith(ctx context.Context, viewer *models.User, user
 	return r, nil
 }
 
-// Page lists one page of a user's follows, followers, mutes or blocks.
+// Page lists one page of a user's follows, followers, mutes or blocks,
+// newest first. As on pnut streams, a negative count takes the oldest
+// within the bounds (still shown newest first).
 func (p *Processor) Page(ctx context.Context, g database.Graph, userID int64, incoming bool, beforeID, sinceID int64, count int) ([]database.RelationUser, bool, error) {
-	list, err := p.db.RelationPage(ctx, g, userID, incoming, beforeID, sinceID, count+1)
+	oldestFirst, n := count < 0, count
+	if oldestFirst {
+		n = -count
+	}
+	list, err := p.db.RelationPage(ctx, g, userID, incoming, beforeID, sinceID, n+1, oldestFirst)
 	if err != nil {
 		return nil, false, err
 	}
-	more := len(list) > count
+	more := len(list) > n
 	if more {
-		list = list[:count]
+		list = list[:n]
+	}
+	if oldestFirst {
+		slices.Reverse(list)
 	}
 	return list, more, nil
 }

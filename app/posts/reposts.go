@@ -16,7 +16,7 @@ import (
 func (p *Processor) Repost(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
 	return p.onTarget(ctx, postID, func(ctx context.Context, q database.Queries, original *models.Post) error {
 		now := p.clock()
-		repost := &models.Post{UserID: user.ID, RepostOf: &original.ID, CreatedAt: now, Raw: models.Raw{}}
+		repost := &models.Post{UserID: user.ID, RepostOf: &original.ID, RepostOfUserID: &original.UserID, CreatedAt: now, Raw: models.Raw{}}
 		err := q.InsertPost(ctx, repost)
 		if errors.Is(err, database.ErrDuplicate) {
 			return errAlreadyDone

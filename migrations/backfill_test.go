@@ -1,0 +1,113 @@
+package migrations_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/testenv"
+	"github.com/pecan-social/pecan/migrations"
+)
+
+// migrateUntil applies every migration named before name, as a server of
+// that age would have.
+func migrateUntil(t *testing.T, db *bun.DB, name string) {
+	t.Helper()
+	older := migrate.NewMigrations()
+	for _, m := range migrations.All.Sorted() {
+		if m.Name < name {
+			older.Add(m)
+		}
+	}
+	m := migrate.NewMigrator(db, older, migrate.WithMarkAppliedOnSuccess(true))
+	ctx := context.Background()
+	if err := m.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		t.Fatalf("migrate until %s: %v", name, err)
+	}
+}
+
+// TestRepostAuthorsBackfill upgrades a database that already has reposts:
+// they learn whose post they repost, and rolling back drops the column.
+func TestRepostAuthorsBackfill(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		db, err := database.Open(b.DatabaseURL, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ctx := context.Background()
+		migrateUntil(t, db.Bun, "20261125000002")
+		now := time.Now().UTC()
+		for _, stmt := range []string{
+			`INSERT INTO users (id, username, username_key, type, created_at, updated_at) VALUES (1, 'amy', 'amy', 'human', ?0, ?0), (2, 'bob', 'bob', 'human', ?0, ?0)`,
+			`INSERT INTO posts (id, user_id, text, entities, thread_id, created_at) VALUES (1, 1, 'hello', '{}', 1, ?0)`,
+			`INSERT INTO posts (id, user_id, text, entities, thread_id, repost_of, created_at) VALUES (2, 2, '', '{}', 2, 1, ?0)`,
+		} {
+			if _, err := db.Bun.ExecContext(ctx, stmt, now); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		if _, err := db.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var authors []int64 // 0: not a repost
+		if err := db.Bun.NewRaw("SELECT COALESCE(repost_of_user_id, 0) FROM posts ORDER BY id").Scan(ctx, &authors); err != nil {
+			t.Fatal(err)
+		}
+		if len(authors) != 2 || authors[0] != 0 || authors[1] != 1 {
+			t.Fatalf("repost authors after upgrade: %v", authors)
+		}
+		if _, err := db.MigrateDown(ctx); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		if _, err := db.Bun.ExecContext(ctx, "SELECT repost_of_user_id FROM posts"); err == nil {
+			t.Fatal("repost_of_user_id survived the down step")
+		}
+	})
+}
+
+// TestGlobalPostsBackfill upgrades a database that already has posts: a
+// human's posts are marked for the global stream, a bot's are not.
+func TestGlobalPostsBackfill(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		db, err := database.Open(b.DatabaseURL, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ctx := context.Background()
+		migrateUntil(t, db.Bun, "20261125000003")
+		now := time.Now().UTC()
+		for _, stmt := range []string{
+			`INSERT INTO users (id, username, username_key, type, created_at, updated_at) VALUES (1, 'amy', 'amy', 'human', ?0, ?0), (2, 'bot', 'bot', 'bot', ?0, ?0)`,
+			`INSERT INTO posts (id, user_id, text, entities, thread_id, created_at) VALUES (1, 1, 'hello', '{}', 1, ?0), (2, 2, 'beep', '{}', 2, ?0)`,
+		} {
+			if _, err := db.Bun.ExecContext(ctx, stmt, now); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		if _, err := db.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var global []int64
+		if err := db.Bun.NewRaw("SELECT id FROM posts WHERE in_global ORDER BY id").Scan(ctx, &global); err != nil {
+			t.Fatal(err)
+		}
+		if len(global) != 1 || global[0] != 1 {
+			t.Fatalf("posts in global after upgrade: %v, want [1]", global)
+		}
+		if _, err := db.MigrateDown(ctx); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		if _, err := db.Bun.ExecContext(ctx, "SELECT in_global FROM posts"); err == nil {
+			t.Fatal("in_global survived the down step")
+		}
+	})
+}
