@@ -63,6 +63,9 @@ func StartWith(t testing.TB, b testenv.Backend, o Options, configure ...func(*co
 	cfg := config.Default()
 	cfg.Host = ln.Addr().String()
 	cfg.Delivery.PollInterval = 20 * time.Millisecond
+	// Packages and their tests run side by side, each with servers of its
+	// own: small pools keep them all under PostgreSQL's 100 connections.
+	cfg.Database.MaxOpenConns = 6
 	cfg.Database.URL = b.DatabaseURL
 	cfg.Redis.URL = b.RedisURL
 	if b.RedisPrefix != "" {
@@ -101,6 +104,7 @@ func StartWith(t testing.TB, b testenv.Backend, o Options, configure ...func(*co
 		if err := stop(); err != nil {
 			t.Errorf("apptest: serve: %v", err)
 		}
+		_ = a.Close()
 	})
 	return &Server{
 		URL: "http://" + ln.Addr().String(), App: a, Clock: clock, Backend: b, logs: logs,

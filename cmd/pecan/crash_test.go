@@ -211,7 +211,7 @@ func newProcess(t *testing.T, bin string, b testenv.Backend) *process {
 		"PECAN_DATABASE_URL="+b.DatabaseURL, "PECAN_REDIS_URL="+b.RedisURL, "PECAN_REDIS_PREFIX="+b.RedisPrefix,
 		"PECAN_DELIVERY_ALLOW_PRIVATE_ADDRESSES=true", "PECAN_RATE_LIMITS_ENABLED=false",
 		"PECAN_DELIVERY_BACKOFF_BASE=50ms", "PECAN_DELIVERY_BACKOFF_MAX=500ms", "PECAN_DELIVERY_POLL_INTERVAL=50ms",
-		"PECAN_DELIVERY_PER_HOST=4", "PECAN_LOG_LEVEL=warn",
+		"PECAN_DELIVERY_PER_HOST=4", "PECAN_LOG_LEVEL=warn", "PECAN_DATABASE_MAX_OPEN_CONNS=10",
 	)
 	if b.RedisPrefix == "" {
 		env = append(env, "PECAN_REDIS_PREFIX=pecan:")
@@ -248,7 +248,13 @@ func (p *process) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := p.cmd
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", lastLines(p.logs.String(), 40))
+		}
+	})
 	waitUntil(t, 30*time.Second, "the server to answer", func() bool {
 		resp, err := http.Get("http://" + p.addr + "/healthz")
 		if err == nil {
@@ -328,4 +334,9 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 		}
 	}
 	t.Fatalf("timed out after %s waiting for %s", limit, what)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
