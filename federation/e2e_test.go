@@ -119,6 +119,15 @@ func TestTwoPecansFederate(t *testing.T) {
 			t.Fatalf("alice has %d followers on A, want 1", u.Counts.Followers)
 		}
 
+		// A second follower on B: A still sends each activity to B once,
+		// at its shared inbox.
+		carl := newAccount(t, serverB, "carl")
+		carl.call(t, "PUT", "/v1/users/@"+alice.handle()+"/follow", nil).Expect(t, 200)
+		eventually(t, "A accepts carl's follow", func() bool {
+			alice.call(t, "GET", "/v1/users/me", nil).Expect(t, 200).Decode(t, &u)
+			return u.Counts.Followers == 2
+		})
+
 		// alice posts: it reaches bob's personal stream on B.
 		original := "Hello from A #pecan https://pecan.example/docs"
 		sent := alice.call(t, "POST", "/v1/posts", map[string]any{"text": original})
@@ -134,6 +143,13 @@ func TestTwoPecansFederate(t *testing.T) {
 		if onB.User.Username != alice.handle() || len(onB.Content.Entities.Tags) != 1 || len(onB.Content.Entities.Links) != 1 {
 			t.Fatalf("alice's post on B: %+v", onB)
 		}
+		var sentTo []string
+		err := serverA.App.DB.Bun.NewSelect().Table("deliveries").Column("target_url").
+			Where("kind = ? AND event = ?", models.DeliveryActivityPub, models.EventPostCreated).Scan(t.Context(), &sentTo)
+		if err != nil || len(sentTo) != 1 || sentTo[0] != serverB.URL+"/inbox" {
+			t.Fatalf("the Create went to %v (%v), want B's shared inbox once", sentTo, err)
+		}
+		carl.call(t, "DELETE", "/v1/users/@"+alice.handle()+"/follow", nil).Expect(t, 200)
 
 		// alice revises it: B shows the revision and keeps the original.
 		revised := "Hello again from A #pecan https://pecan.example/docs"

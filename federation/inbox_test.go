@@ -29,6 +29,7 @@ type peer struct {
 	mu        sync.Mutex
 	docs      map[string][]byte // path → document
 	delivered [][]byte
+	unsigned  []string // paths fetched without an HTTP Signature
 }
 
 func newPeer(t *testing.T) *peer {
@@ -50,6 +51,9 @@ func (p *peer) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if r.URL.RawQuery != "" {
 		path += "?" + r.URL.RawQuery
+	}
+	if r.Header.Get("Signature") == "" && !strings.HasPrefix(path, "/.well-known/") {
+		p.unsigned = append(p.unsigned, path) // servers in authorized-fetch mode would refuse it
 	}
 	doc, ok := p.docs[path]
 	if !ok {
@@ -342,6 +346,26 @@ func TestMastodonAndGoToSocialFixtures(t *testing.T) {
 		if status := fw.fromAlice(t, second); status != 202 || fw.count(t, "posts") != before+1 {
 			t.Fatalf("a Create from a followed GoToSocial user: %d, posts %d → %d", status, before, fw.count(t, "posts"))
 		}
+		for _, p := range []*peer{fw.masto, fw.gts} {
+			if len(p.unsigned) > 0 {
+				t.Fatalf("fetched without a signature: %v", p.unsigned)
+			}
+		}
+
+		// alice deletes her account: her posts go, and so do her follows.
+		deleteActor := `{"id":"` + fw.alice + `#delete","type":"Delete","actor":"` + fw.alice + `","object":"` + fw.alice + `"}`
+		if status := fw.fromAlice(t, []byte(deleteActor)); status != 202 {
+			t.Fatalf("actor Delete: %d", status)
+		}
+		for _, p := range carol.posts(t, "/v1/users/@"+aliceHandle+"/posts") {
+			if !p.IsDeleted {
+				t.Fatalf("a post of the deleted actor lives on: %+v", p)
+			}
+		}
+		carol.call(t, "GET", "/v1/users/me", nil).Expect(t, 200).Decode(t, &me)
+		if me.Counts.Following != 1 || me.Counts.Followers != 0 {
+			t.Fatalf("carol's counts after alice left: %+v", me.Counts)
+		}
 	})
 }
 
@@ -400,6 +424,15 @@ func TestInboxRefusesWhatItCannotTrust(t *testing.T) {
 			{"activity on another host", func() int { return fw.fromBob(t, []byte(foreignActivity)) }, 403},
 			{"object on another host", func() int { return fw.fromBob(t, foreignObject) }, 403},
 		}
+		// An actor document over 1 MB is not read, so its key is not trusted.
+		huge := fw.masto.URL + "/users/huge"
+		fw.masto.serveDoc("/users/huge", []byte(`{"id":"`+huge+`","type":"Person","padding":"`+strings.Repeat("x", federation.MaxDocument)+`"}`))
+		hugeFollow := strings.ReplaceAll(string(follow), fw.bob, huge)
+		cases = append(cases, struct {
+			name string
+			send func() int
+			want int
+		}{"actor document over 1 MB", func() int { return deliver(t, fw.srv, []byte(hugeFollow), huge+"#main-key", fw.bobKey, time.Now()) }, 401})
 		for _, c := range cases {
 			if got := c.send(); got != c.want {
 				t.Errorf("%s: %d, want %d", c.name, got, c.want)
