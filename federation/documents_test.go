@@ -2,6 +2,7 @@ package federation_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -152,4 +153,36 @@ func TestDocumentsAreWhereTheirIDsSay(t *testing.T) {
 			t.Fatalf("deleted post: %s", gone.Body)
 		}
 	})
+}
+
+// TestAuthorsLoadWithoutSecrets: a post's author comes without password
+// hash or private key, which only signing and signing in need.
+func TestAuthorsLoadWithoutSecrets(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := apptest.Start(t, b, localFederation)
+		alice := newAccount(t, srv, "alice")
+		var p post
+		alice.call(t, "POST", "/v1/posts", map[string]any{"text": "hello"}).Expect(t, 201).Decode(t, &p)
+		full, err := srv.App.DB.UserByID(t.Context(), alice.user.ID)
+		if err != nil || full.PrivateKeyPEM == "" || full.PasswordHash == "" {
+			t.Fatalf("the account itself lacks its secrets: %v", err)
+		}
+		id := alice.user.ID
+		loaded, err := srv.App.DB.PostsByIDs(t.Context(), []int64{mustID(t, p.ID)})
+		if err != nil || len(loaded) != 1 || loaded[0].User.ID != id {
+			t.Fatalf("post: %v", err)
+		}
+		if u := loaded[0].User; u.PrivateKeyPEM != "" || u.PasswordHash != "" || u.PublicKeyPEM == "" {
+			t.Fatal("a post's author was loaded with its secrets")
+		}
+	})
+}
+
+func mustID(t *testing.T, s string) int64 {
+	t.Helper()
+	var id int64
+	if _, err := fmt.Sscan(s, &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

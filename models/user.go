@@ -56,6 +56,13 @@ type User struct {
 	FetchedAt      *time.Time `bun:"fetched_at"`
 }
 
+// OmitUserSecrets leaves out of a user query the columns no one needs to
+// show a user: loading every post's author should not carry password
+// hashes and private keys through the process.
+func OmitUserSecrets(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ExcludeColumn("password_hash", "private_key_pem")
+}
+
 // Remote reports whether the user lives on another server.
 func (u *User) Remote() bool { return u.Domain != "" }
 
