@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecan-social/pecan/app/apptest"
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/delivery"
 	"github.com/pecan-social/pecan/app/testenv"
@@ -31,24 +32,8 @@ func openDB(t testing.TB, b testenv.Backend) *database.DB {
 	return db
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newClock() *apptest.Clock {
+	return apptest.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 }
 
 // noSigner leaves requests unsigned: these tests are about the queue.
@@ -58,7 +43,7 @@ func (noSigner) Sign(context.Context, *http.Request, *models.Delivery) error { r
 
 var testBackoff = delivery.Backoff{Base: 10 * time.Second, Max: time.Hour}
 
-func newPool(db *database.DB, c *clock, s delivery.Settings) *delivery.Pool {
+func newPool(db *database.DB, c *apptest.Clock, s delivery.Settings) *delivery.Pool {
 	if s.Workers == 0 {
 		s.Workers = 4
 	}

@@ -90,18 +90,7 @@ func (p *Processor) DeleteRemote(ctx context.Context, post *models.Post) error {
 
 // RepostRemote records a remote user's Announce (activity apID) of a post.
 func (p *Processor) RepostRemote(ctx context.Context, user *models.User, postID int64, apID string) error {
-	_, err := p.onTarget(ctx, postID, func(ctx context.Context, q database.Queries, original *models.Post) error {
-		now := p.clock()
-		repost := &models.Post{UserID: user.ID, RepostOf: &original.ID, CreatedAt: now, Raw: models.Raw{}, APID: &apID}
-		err := q.InsertPost(ctx, repost)
-		if errors.Is(err, database.ErrDuplicate) {
-			return errAlreadyDone
-		}
-		if err != nil {
-			return err
-		}
-		return p.repostCounts(ctx, q, repost, original, 1, models.EventPostReposted, now)
-	})
+	_, err := p.repost(ctx, user, postID, &apID)
 	return err
 }
 

@@ -14,9 +14,14 @@ import (
 // Repost makes the user's repost of a post (of the original, if the post is
 // itself a repost) and returns the original. Reposting twice is harmless.
 func (p *Processor) Repost(ctx context.Context, user *models.User, postID int64) (*models.Post, error) {
+	return p.repost(ctx, user, postID, nil)
+}
+
+// repost makes the repost; apID is the Announce behind a remote user's.
+func (p *Processor) repost(ctx context.Context, user *models.User, postID int64, apID *string) (*models.Post, error) {
 	return p.onTarget(ctx, postID, func(ctx context.Context, q database.Queries, original *models.Post) error {
 		now := p.clock()
-		repost := &models.Post{UserID: user.ID, RepostOf: &original.ID, RepostOfUserID: &original.UserID, CreatedAt: now, Raw: models.Raw{}}
+		repost := &models.Post{UserID: user.ID, RepostOf: &original.ID, RepostOfUserID: &original.UserID, CreatedAt: now, Raw: models.Raw{}, APID: apID}
 		err := q.InsertPost(ctx, repost)
 		if errors.Is(err, database.ErrDuplicate) {
 			return errAlreadyDone

@@ -20,9 +20,7 @@ type entityRef struct {
 // piece of text is escaped, only web URLs become hrefs, and newlines
 // become <br>.
 func HTML(text string, e models.Entities) string {
-	if !utf8.ValidString(text) {
-		text = string([]rune(text)) // each invalid byte shown as U+FFFD, as positions count it
-	}
+	text = validText(text)
 	refs := entityRefs(e, utf8.RuneCountInString(text))
 	return render(text, refs, `<span itemscope itemtype="https://pnut.io/schemas/Post">`, `</span>`)
 }
@@ -34,9 +32,7 @@ func HTML(text string, e models.Entities) string {
 // user's actor URL by pnut user id ("" leaves the mention as text);
 // tagHref gives a tag's page.
 func FediHTML(text string, e models.Entities, mentionHref func(id string) string, tagHref func(tag string) string) string {
-	if !utf8.ValidString(text) {
-		text = string([]rune(text))
-	}
+	text = validText(text)
 	n := utf8.RuneCountInString(text)
 	var refs []entityRef
 	add := func(pos, length int, open, close string) {
@@ -59,6 +55,14 @@ func FediHTML(text string, e models.Entities, mentionHref func(id string) string
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].pos < refs[j].pos })
 	return render(text, refs, `<p>`, `</p>`)
+}
+
+// validText shows each invalid byte as U+FFFD, as positions count it.
+func validText(text string) string {
+	if utf8.ValidString(text) {
+		return text
+	}
+	return string([]rune(text))
 }
 
 // render writes prefix, the escaped text with each entity's markup around
