@@ -3,6 +3,8 @@ package federation
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,6 +77,12 @@ func (s *Service) saveActor(ctx context.Context, doc actorDoc) (*models.User, er
 		return nil, err
 	}
 	saved, err := s.db.SaveRemoteUser(ctx, u)
+	if errors.Is(err, database.ErrDuplicate) {
+		// Another actor on the same host has the same preferredUsername
+		// (Lemmy's /u/foo and /c/foo): give this one a name of its own.
+		disambiguate(u)
+		saved, err = s.db.SaveRemoteUser(ctx, u)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +131,15 @@ func (s *Service) userFromActor(doc actorDoc) (*models.User, error) {
 	}, nil
 }
 
+// disambiguate renames a remote user whose name@host is taken by another
+// actor: name-<6 hex digits of its actor id>@host, the same every time.
+func disambiguate(u *models.User) {
+	name, host, _ := strings.Cut(u.Username, "@")
+	sum := sha256.Sum256([]byte(*u.ActorID))
+	u.Username = name + "-" + hex.EncodeToString(sum[:3]) + "@" + host
+	u.UsernameKey = strings.ToLower(u.Username)
+}
+
 // profileURL reads an actor's url, which may be a string, a Link object or
 // a list of either.
 func profileURL(raw json.RawMessage, fallback string) string {
@@ -165,9 +182,10 @@ type keyCache struct {
 }
 
 type cachedKey struct {
-	key   *rsa.PublicKey
-	owner *models.User
-	until time.Time
+	key     *rsa.PublicKey
+	owner   *models.User
+	until   time.Time
+	fetched time.Time // when the owner's document was last fetched
 }
 
 func newKeyCache(ttl time.Duration) *keyCache {
@@ -200,14 +218,17 @@ func (c *keyCache) forget(keyID string) {
 // owner: from the cache, the database, or by fetching the key's actor.
 // refresh refetches the actor, for a key that has rotated.
 func (s *Service) lookupKey(ctx context.Context, keyID string, refresh bool) (*rsa.PublicKey, *models.User, error) {
+	if sameHost(keyID, s.site.Base) {
+		// This instance's own keys sign only what it sends; a request
+		// presenting one is a replay or a forgery, never a remote actor.
+		return nil, nil, fmt.Errorf("key %s is this instance's own", keyID)
+	}
 	now := s.now()
-	if !refresh {
-		if k, ok := s.keys.get(keyID, now); ok {
-			return k.key, k.owner, nil
-		}
-		if u, err := s.db.UserByKeyID(ctx, keyID); err == nil {
-			return s.cacheKey(keyID, u, now)
-		}
+	if k, ok := s.keys.get(keyID, now); ok && (!refresh || now.Sub(k.fetched) < minRefetch) {
+		return k.key, k.owner, nil
+	}
+	if u, err := s.db.UserByKeyID(ctx, keyID); err == nil && (!refresh || (u.FetchedAt != nil && now.Sub(*u.FetchedAt) < minRefetch)) {
+		return s.cacheKey(keyID, u, now)
 	}
 	u, err := s.fetchKeyOwner(ctx, keyID)
 	if err != nil {
@@ -221,9 +242,18 @@ func (s *Service) cacheKey(keyID string, u *models.User, now time.Time) (*rsa.Pu
 	if err != nil {
 		return nil, nil, fmt.Errorf("key %s: %w", keyID, err)
 	}
-	s.keys.put(keyID, cachedKey{key: key, owner: u, until: now.Add(s.keys.ttl)})
+	fetched := now
+	if u.FetchedAt != nil {
+		fetched = *u.FetchedAt
+	}
+	s.keys.put(keyID, cachedKey{key: key, owner: u, until: now.Add(s.keys.ttl), fetched: fetched})
 	return key, u, nil
 }
+
+// minRefetch is how soon after fetching an actor a signature that does
+// not verify may make Pecan fetch it again: a rotated key is picked up at
+// once, but forged signatures cannot make Pecan fetch on every request.
+const minRefetch = time.Minute
 
 // fetchKeyOwner dereferences a key id: Mastodon's "actor#main-key" is the
 // actor with a fragment; GoToSocial's "actor/main-key" serves a minimal

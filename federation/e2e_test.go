@@ -175,6 +175,19 @@ func TestTwoPecansFederate(t *testing.T) {
 			alice.call(t, "GET", "/v1/posts/"+onA.ID, nil).Expect(t, 200).Decode(t, &got)
 			return got.Counts.Replies == 1 && got.Counts.Reposts == 1 && got.Counts.Bookmarks == 1
 		})
+		// A bookmark taken back and made again counts again on A.
+		bookmarks := func(want int) func() bool {
+			return func() bool {
+				var got post
+				alice.call(t, "GET", "/v1/posts/"+onA.ID, nil).Expect(t, 200).Decode(t, &got)
+				return got.Counts.Bookmarks == want
+			}
+		}
+		bob.call(t, "DELETE", "/v1/posts/"+onB.ID+"/bookmark", nil).Expect(t, 200)
+		eventually(t, "the Undo Like reaches A", bookmarks(0))
+		bob.call(t, "PUT", "/v1/posts/"+onB.ID+"/bookmark", nil).Expect(t, 200)
+		eventually(t, "the second Like reaches A", bookmarks(1))
+
 		thread := alice.posts(t, "/v1/posts/"+onA.ID+"/thread")
 		if len(thread) != 2 || thread[0].Content.Text != reply || thread[0].ReplyTo != onA.ID || thread[0].User.Username != bob.handle() {
 			t.Fatalf("thread on A: %+v", thread)

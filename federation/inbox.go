@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/models"
 )
@@ -54,6 +55,14 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte) err
 	if len(body) > MaxDocument {
 		return &errs.Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "activities are at most 1 MB"}
 	}
+	if !strings.EqualFold(r.Host, s.site.Host()) {
+		// A signature covers the Host it was made for: a request another
+		// server received cannot be replayed here.
+		return errs.Unauthorized("wrong_host", "this is %s, not %s", s.site.Host(), r.Host)
+	}
+	if s.unknownActorLeaving(ctx, body) {
+		return nil
+	}
 	owner, err := s.verify(ctx, r, body)
 	if err != nil {
 		return err
@@ -75,6 +84,23 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte) err
 		_, err = s.db.RecordInboxActivity(ctx, act.ID, s.clock())
 	}
 	return err
+}
+
+// unknownActorLeaving recognises the Delete a server sends everywhere when
+// one of its accounts is deleted, for an actor Pecan never stored: there
+// is nothing to remove, and its key cannot be fetched any more (the actor
+// answers 410), so it is acknowledged without verifying, as Mastodon does.
+func (s *Service) unknownActorLeaving(ctx context.Context, body []byte) bool {
+	var act activity
+	if json.Unmarshal(body, &act) != nil || act.Type != "Delete" {
+		return false
+	}
+	actor := idOf(act.Actor)
+	if actor == "" || idOf(act.Object) != actor {
+		return false
+	}
+	_, err := s.db.UserByActorID(ctx, actor)
+	return errors.Is(err, database.ErrNotFound)
 }
 
 // verify checks the HTTP Signature and returns the key's owner.

@@ -30,10 +30,11 @@ type peer struct {
 	docs      map[string][]byte // path → document
 	delivered [][]byte
 	unsigned  []string // paths fetched without an HTTP Signature
+	gets      map[string]int
 }
 
 func newPeer(t *testing.T) *peer {
-	p := &peer{docs: map[string][]byte{}}
+	p := &peer{docs: map[string][]byte{}, gets: map[string]int{}}
 	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.Close)
 	return p
@@ -52,6 +53,7 @@ func (p *peer) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		path += "?" + r.URL.RawQuery
 	}
+	p.gets[path]++
 	if r.Header.Get("Signature") == "" && !strings.HasPrefix(path, "/.well-known/") {
 		p.unsigned = append(p.unsigned, path) // servers in authorized-fetch mode would refuse it
 	}
@@ -72,6 +74,12 @@ func (p *peer) serveDoc(path string, doc []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.docs[path] = doc
+}
+
+func (p *peer) fetches(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.gets[path]
 }
 
 func (p *peer) host() string { return strings.TrimPrefix(p.URL, "http://") }

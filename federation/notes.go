@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
+	"github.com/pecan-social/pecan/app/convert"
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/app/posts"
@@ -29,6 +29,34 @@ type noteDoc struct {
 	Updated      string            `json:"updated"`
 	URL          json.RawMessage   `json:"url"`
 	Tag          json.RawMessage   `json:"tag"`
+	To           json.RawMessage   `json:"to"`
+	Cc           json.RawMessage   `json:"cc"`
+}
+
+// public reports whether a Note is addressed to the public, in "to"
+// (public) or "cc" (unlisted). Pecan has no private posts: a followers-only
+// or direct Note is not stored, since every Pecan post is public.
+func (n *noteDoc) public() bool {
+	for _, raw := range []json.RawMessage{n.To, n.Cc} {
+		for _, a := range audience(raw) {
+			if a == convert.Public || a == "as:Public" || a == "Public" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// audience reads an addressing property: one id or a list of them.
+func audience(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	if one := idOf(raw); one != "" {
+		return []string{one}
+	}
+	return nil
 }
 
 var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true, "Question": true}
@@ -64,9 +92,10 @@ func (s *Service) noteOf(ctx context.Context, raw json.RawMessage) (*noteDoc, er
 			return nil, errs.Invalid("object", "invalid_object", "the object is not a Note: %v", err)
 		}
 	} else if err := s.fetchObject(ctx, idOf(raw), &note); err != nil {
-		return nil, fmt.Errorf("fetch note: %w", err)
+		s.logger.InfoContext(ctx, "inbox: cannot fetch a note", "note", idOf(raw), "error", err.Error())
+		return nil, nil
 	}
-	if !noteTypes[note.Type] {
+	if !noteTypes[note.Type] || !note.public() {
 		return nil, nil
 	}
 	return &note, nil
@@ -114,7 +143,7 @@ func (s *Service) postByNoteID(ctx context.Context, id string) (*models.Post, er
 
 // storeNote stores a remote Note by author, unless it was deleted before.
 func (s *Service) storeNote(ctx context.Context, author *models.User, note *noteDoc) (*models.Post, error) {
-	if gone, err := s.db.Tombstoned(ctx, note.ID); err != nil || gone {
+	if gone, err := s.db.Tombstoned(ctx, note.ID, *author.ActorID); err != nil || gone {
 		return nil, err
 	}
 	n, err := s.remoteNote(ctx, note)
@@ -135,7 +164,7 @@ func (s *Service) remoteNote(ctx context.Context, note *noteDoc) (posts.RemoteNo
 			break
 		}
 	}
-	content := ParseContent(html, noteTags(note.Tag))
+	content := capEntities(ParseContent(html, noteTags(note.Tag)))
 	n := posts.RemoteNote{
 		APID: note.ID, URL: profileURL(note.URL, note.ID), Text: content.Text,
 		Entities:  models.Entities{Links: content.Links, Tags: content.Tags, Mentions: []models.Mention{}},
@@ -158,6 +187,18 @@ func (s *Service) remoteNote(ctx context.Context, note *noteDoc) (posts.RemoteNo
 		n.ReplyTo = &parent.ID
 	}
 	return n, nil
+}
+
+// maxRemoteEntities bounds each kind of entity a remote post keeps; past
+// it, the text stays but is not indexed, so one note cannot make Pecan
+// write thousands of rows or look up thousands of users.
+const maxRemoteEntities = 100
+
+func capEntities(c Content) Content {
+	c.Links = c.Links[:min(len(c.Links), maxRemoteEntities)]
+	c.Tags = c.Tags[:min(len(c.Tags), maxRemoteEntities)]
+	c.Mentions = c.Mentions[:min(len(c.Mentions), maxRemoteEntities)]
+	return c
 }
 
 // resolveMentions keeps the mentions of users Pecan knows or can fetch.
@@ -240,8 +281,10 @@ func (s *Service) onUpdate(ctx context.Context, actor *models.User, act activity
 		if inner.ID != *actor.ActorID {
 			return errs.Forbidden("foreign_object", "an actor may update only itself")
 		}
-		_, err := s.RemoteActor(ctx, inner.ID, true)
-		return err
+		if _, err := s.RemoteActor(ctx, inner.ID, true); err != nil {
+			s.logger.InfoContext(ctx, "inbox: cannot refresh an updated actor", "actor", inner.ID, "error", err.Error())
+		}
+		return nil
 	}
 	note, err := s.noteOf(ctx, act.Object)
 	if err != nil || note == nil {
@@ -285,21 +328,23 @@ func (s *Service) onDelete(ctx context.Context, actor *models.User, act activity
 	if !sameHost(id, *actor.ActorID) {
 		return errs.Forbidden("foreign_object", "an actor may delete only objects of its own host")
 	}
-	if err := s.db.AddTombstone(ctx, id, s.clock()); err != nil {
-		return err
-	}
 	if id == *actor.ActorID {
+		if err := s.db.AddTombstone(ctx, id, id, s.clock()); err != nil {
+			return err
+		}
 		return s.removeActor(ctx, actor)
 	}
 	post, err := s.posts.ByAPID(ctx, id)
-	if posts.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	if err != nil && !posts.IsNotFound(err) {
 		return err
 	}
-	if post.UserID != actor.ID {
+	if err == nil && post.UserID != actor.ID {
 		return errs.Forbidden("foreign_object", "%s is not the actor's", id)
+	}
+	// The tombstone is the actor's: it keeps their own note from coming
+	// back, not someone else's note that happens to use the id.
+	if err := s.db.AddTombstone(ctx, id, *actor.ActorID, s.clock()); err != nil || post == nil {
+		return err
 	}
 	return s.posts.DeleteRemote(ctx, post)
 }
@@ -344,14 +389,18 @@ func (s *Service) fetchAnnounced(ctx context.Context, reposter *models.User, not
 	}
 	var note noteDoc
 	if err := s.fetchObject(ctx, noteID, &note); err != nil {
-		return nil, fmt.Errorf("announced note: %w", err)
+		// The sender cannot help it that the note is gone or private:
+		// acknowledge the Announce rather than have it retried for days.
+		s.logger.InfoContext(ctx, "inbox: cannot fetch an announced note", "note", noteID, "error", err.Error())
+		return nil, nil
 	}
-	if !noteTypes[note.Type] {
+	if !noteTypes[note.Type] || !note.public() {
 		return nil, nil
 	}
 	author, err := s.RemoteActor(ctx, idOf(note.AttributedTo), false)
 	if err != nil {
-		return nil, err
+		s.logger.InfoContext(ctx, "inbox: cannot fetch an announced note's author", "note", noteID, "error", err.Error())
+		return nil, nil
 	}
 	if err := s.checkAuthor(&note, author); err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package federation
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -95,7 +97,7 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 	case models.EventPostCreated:
 		act.ID, act.Type, act.Object, act.Published = note.ID+"/activity", "Create", note, note.Published
 	case models.EventPostRevised:
-		act.ID, act.Type, act.Object = note.ID+"#updates/"+strconv.FormatInt(e.At.Unix(), 10), "Update", note
+		act.ID, act.Type, act.Object = note.ID+"#updates/"+uniqueSuffix(), "Update", note
 	case models.EventPostDeleted:
 		act.ID, act.Type, act.Object = note.ID+"#delete", "Delete", s.site.ToTombstone(post)
 	}
@@ -180,7 +182,9 @@ func (s *Service) likeActivity(ctx context.Context, q database.Queries, liker *m
 		return nil, nil
 	}
 	actor := s.site.Actor(liker.Username)
-	like := convert.Activity{ID: actor + "#likes/" + convert.ID(post.ID), Type: "Like", Actor: actor, Object: s.site.NoteOf(post)}
+	// Each Like and each Undo gets an id of its own: a receiver that
+	// dedupes on ids must not take a second bookmark for the first.
+	like := convert.Activity{ID: actor + "#likes/" + convert.ID(post.ID) + "/" + uniqueSuffix(), Type: "Like", Actor: actor, Object: s.site.NoteOf(post)}
 	out := &outgoing{signer: liker.ID, activity: like, inboxes: []string{post.User.DeliveryInbox()}}
 	if e.Type == models.EventPostUnbookmarked {
 		out.activity = convert.Activity{ID: like.ID + "#undo", Type: "Undo", Actor: actor, Object: like}
@@ -207,9 +211,16 @@ func (s *Service) followActivity(ctx context.Context, q database.Queries, follow
 		if e.Type == models.EventFollowRejected {
 			typ = "Reject"
 		}
-		answer := convert.Activity{ID: s.site.Actor(followee.Username) + "#" + strings.ToLower(typ) + "s/" + convert.ID(follower.ID) + "/" + strconv.FormatInt(e.At.UnixMilli(), 10),
+		answer := convert.Activity{ID: s.site.Actor(followee.Username) + "#" + strings.ToLower(typ) + "s/" + convert.ID(follower.ID) + "/" + uniqueSuffix(),
 			Type: typ, Actor: s.site.Actor(followee.Username), Object: follow}
 		return &outgoing{signer: followee.ID, activity: answer, inboxes: []string{follower.InboxURL}}, nil
 	}
 	return nil, nil
+}
+
+// uniqueSuffix makes an activity id unique where nothing in the event is.
+func uniqueSuffix() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

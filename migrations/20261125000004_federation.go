@@ -64,6 +64,7 @@ func federationSchema(serial, bigint, timestamp string) []string {
 		)`,
 		`CREATE TABLE tombstones (
 			ap_id TEXT PRIMARY KEY,
+			actor_id TEXT NOT NULL,
 			deleted_at ` + timestamp + ` NOT NULL
 		)`,
 		`CREATE TABLE server_keys (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pecan-social/pecan/models"
@@ -41,6 +42,11 @@ func (q Queries) SaveRemoteUser(ctx context.Context, u *models.User) (*models.Us
 		return nil, err
 	}
 	u.ID, u.CreatedAt = existing.ID, existing.CreatedAt
+	if existing.Username != u.Username && !strings.EqualFold(existing.Username, u.Username) {
+		// Keep the name it has (it may have been disambiguated); a rename on
+		// the remote side does not rename it here.
+		u.Username, u.UsernameKey = existing.Username, existing.UsernameKey
+	}
 	_, err = q.idb.NewUpdate().Model(u).
 		Column("username", "username_key", "name", "type", "profile_text", "inbox_url", "shared_inbox_url",
 			"profile_url", "key_id", "public_key_pem", "fetched_at", "updated_at").
@@ -152,18 +158,19 @@ func (q Queries) RecordInboxActivity(ctx context.Context, apID string, now time.
 	return n == 1, err
 }
 
-// AddTombstone records that a remote object was deleted.
-func (q Queries) AddTombstone(ctx context.Context, apID string, now time.Time) error {
-	_, err := q.idb.NewRaw("INSERT INTO tombstones (ap_id, deleted_at) VALUES (?, ?) ON CONFLICT (ap_id) DO NOTHING", apID, now).Exec(ctx)
+// AddTombstone records that an actor deleted one of its objects.
+func (q Queries) AddTombstone(ctx context.Context, apID, actorID string, now time.Time) error {
+	_, err := q.idb.NewRaw("INSERT INTO tombstones (ap_id, actor_id, deleted_at) VALUES (?, ?, ?) ON CONFLICT (ap_id) DO NOTHING", apID, actorID, now).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("tombstone %s: %w", apID, err)
 	}
 	return nil
 }
 
-// Tombstoned reports whether a remote object was deleted.
-func (q Queries) Tombstoned(ctx context.Context, apID string) (bool, error) {
-	n, err := q.idb.NewSelect().Table("tombstones").Where("ap_id = ?", apID).Count(ctx)
+// Tombstoned reports whether the actor deleted the object; another
+// actor's Delete of the same id does not count.
+func (q Queries) Tombstoned(ctx context.Context, apID, actorID string) (bool, error) {
+	n, err := q.idb.NewSelect().Table("tombstones").Where("ap_id = ? AND actor_id = ?", apID, actorID).Count(ctx)
 	if err != nil {
 		return false, fmt.Errorf("tombstone %s: %w", apID, err)
 	}

@@ -74,12 +74,16 @@ func (p *Processor) ReviseRemote(ctx context.Context, post *models.Post, n Remot
 	})
 }
 
-// DeleteRemote soft-deletes a remote post at its author's request.
+// DeleteRemote soft-deletes a remote post at its author's request; a
+// repost is removed, as a local one is, so the original's count drops.
 func (p *Processor) DeleteRemote(ctx context.Context, post *models.Post) error {
 	if post.Deleted() {
 		return nil
 	}
 	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		if post.RepostOf != nil {
+			return p.removeRepost(ctx, q, post, p.clock())
+		}
 		return p.softDelete(ctx, q, post, p.clock())
 	})
 	if errors.Is(err, errPostNotFound) { // deleted meanwhile
