@@ -21,6 +21,7 @@ import (
 	"github.com/pecan-social/pecan/app/api"
 	"github.com/pecan-social/pecan/app/config"
 	"github.com/pecan-social/pecan/app/convert"
+	"github.com/pecan-social/pecan/app/crosspost"
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/delivery"
 	"github.com/pecan-social/pecan/app/events"
@@ -65,6 +66,9 @@ type App struct {
 	Delivery *delivery.Pool
 	HTTP     *echo.Echo
 	opts     Options
+
+	// Crosspost carries posts to their authors' accounts elsewhere.
+	Crosspost *crosspost.Processor
 }
 
 // New opens the stores named by cfg and wires everything together.
@@ -98,19 +102,25 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Site: site, Scheme: cfg.Scheme, DB: db, Client: client, Now: opts.Now, Logger: logger, Notify: a.Delivery.Notify,
 	})
 	signers[federation.SignerName] = a.Fed
-	sinks := events.Sinks{a.Webhooks, a.Fed}
+	a.Crosspost = crosspost.New(crosspost.Options{
+		DB: db, Client: client, Policy: policy, Resolver: net.DefaultResolver, Fed: a.Fed, Webhooks: a.Webhooks,
+		Key: cfg.Crosspost.Key(), Host: cfg.Host, Now: opts.Now,
+	})
+	signers[crosspost.SignerName] = a.Crosspost
+	sinks := events.Sinks{a.Webhooks, a.Fed, a.Crosspost}
 	a.Users = users.New(db, opts.Now, opts.BcryptCost, opts.KeyGen)
 	a.Users.SetResolver(a.Fed)
 	a.Tokens = tokens.New(db, opts.Now)
 	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
 	a.Graph = graph.New(db, sinks, opts.Now, site.Follow)
 	a.Posts.SetResolver(a.Fed)
+	a.Posts.SetCrossposter(a.Crosspost)
 	a.Fed.Use(a.Posts, a.Graph)
 	a.HTTP = api.New(api.Deps{
 		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Webhooks: a.Webhooks, Fed: a.Fed,
 		Streams: streams.New(db.Bun), Markers: streams.NewMarkers(markerStore(db, store), opts.Now), Limiter: store,
 		Checks:   map[string]api.Checker{"database": db, "kv": store},
-		Registry: registry, Version: opts.Version,
+		Registry: registry, Version: opts.Version, Crosspost: a.Crosspost,
 	})
 	return a, nil
 }

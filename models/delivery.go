@@ -63,6 +63,9 @@ type Delivery struct {
 	CreatedAt     time.Time  `bun:"created_at,notnull"`
 	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
 	DeliveredAt   *time.Time `bun:"delivered_at"`
+
+	// Method is POST, or PUT and DELETE for a crosspost's edit and delete.
+	Method string `bun:"method,notnull"`
 }
 
 // Timeout is how long one attempt may take.

@@ -39,7 +39,7 @@ func (w *Webhook) Wants(t string) bool { return slices.Contains(w.Events, t) }
 // WebhookEvents are the event types a webhook may subscribe to.
 var WebhookEvents = []string{
 	EventPostCreated, EventPostRevised, EventPostDeleted, EventPostReposted,
-	EventPostBookmarked, EventMentionCreated, EventUserFollowed, EventTest,
+	EventPostBookmarked, EventMentionCreated, EventUserFollowed, EventTest, EventPostCrossposted,
 }
 
 // StringList is a list of strings stored as a JSON array.

@@ -25,6 +25,8 @@ type postBody struct {
 		ParseLinks         *Bool `json:"parse_links"`
 		ParseMarkdownLinks *Bool `json:"parse_markdown_links"`
 	} `json:"entities"`
+	Crosspost    *idList `json:"crosspost"`
+	CrosspostAll *Bool   `json:"crosspost_all"`
 }
 
 func readPostInput(c echo.Context) (posts.Input, error) {
@@ -35,7 +37,8 @@ func readPostInput(c echo.Context) (posts.Input, error) {
 	if body.Text == nil {
 		return posts.Input{}, errs.Invalid("text", "text_missing", "text is required")
 	}
-	in := posts.Input{Text: *body.Text, Raw: body.Raw, ParseLinks: true, ParseMarkdownLinks: true}
+	in := posts.Input{Text: *body.Text, Raw: body.Raw, ParseLinks: true, ParseMarkdownLinks: true,
+		Crosspost: crosspostChoice(body.Crosspost, body.CrosspostAll)}
 	if body.ReplyTo != nil {
 		in.ReplyTo = (*int64)(body.ReplyTo)
 	}
@@ -118,7 +121,11 @@ func (s *server) renderPosts(c echo.Context, list []*models.Post, status int, me
 		return err
 	}
 	meta.Code = status
-	return render(c, Envelope{Meta: meta, Data: convert.ToPosts(list, postOptions(c), v)})
+	out := convert.ToPosts(list, postOptions(c), v)
+	if err := s.attachDeliveries(c, list, out); err != nil {
+		return err
+	}
+	return render(c, Envelope{Meta: meta, Data: out})
 }
 
 func (s *server) renderPost(c echo.Context, post *models.Post, status int) error {
@@ -130,7 +137,11 @@ func (s *server) renderPost(c echo.Context, post *models.Post, status int) error
 	if err != nil {
 		return err
 	}
-	return render(c, Envelope{Meta: Meta{Code: status}, Data: convert.ToPost(post, postOptions(c), v)})
+	out := []convert.Post{convert.ToPost(post, postOptions(c), v)}
+	if err := s.attachDeliveries(c, list, out); err != nil {
+		return err
+	}
+	return render(c, Envelope{Meta: Meta{Code: status}, Data: out[0]})
 }
 
 func (s *server) createPost(c echo.Context) error {
@@ -272,6 +283,9 @@ func (s *server) renderPage(c echo.Context, list []*models.Post, pageIDs []int64
 		return err
 	}
 	out := convert.ToPosts(list, postOptions(c), v)
+	if err := s.attachDeliveries(c, list, out); err != nil {
+		return err
+	}
 	for i := range out {
 		out[i].PaginationID = convert.ID(pageIDs[i])
 		if decorate != nil {

@@ -75,6 +75,11 @@ func (s *server) routes() []route {
 		{http.MethodPost, "/webhooks/:id/rotate_secret", needs(models.ScopeWebhooks), "", s.rotateWebhookSecret},
 		{http.MethodGet, "/webhooks/:id/deliveries", needs(models.ScopeWebhooks), "", s.webhookDeliveries},
 		{http.MethodPost, "/webhooks/:id/deliveries/:delivery_id/redeliver", needs(models.ScopeWebhooks), "", s.redeliver},
+
+		{http.MethodPost, "/crosspost/targets", needs(models.ScopeWritePost), "", s.createTarget},
+		{http.MethodGet, "/crosspost/targets", needs(models.ScopeWritePost), "", s.listTargets},
+		{http.MethodGet, "/crosspost/targets/:id", needs(models.ScopeWritePost), "", s.getTarget},
+		{http.MethodDelete, "/crosspost/targets/:id", needs(models.ScopeWritePost), "", s.deleteTarget},
 	}
 }
 

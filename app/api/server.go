@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pecan-social/pecan/app/config"
+	"github.com/pecan-social/pecan/app/crosspost"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/app/graph"
 	"github.com/pecan-social/pecan/app/kv"
@@ -49,6 +50,9 @@ type Deps struct {
 	Checks   map[string]Checker // name → dependency, for /readyz
 	Registry *prometheus.Registry
 	Version  string
+
+	// Crosspost serves crosspost targets and the deliveries of posts.
+	Crosspost *crosspost.Processor
 }
 
 type server struct {
@@ -59,6 +63,7 @@ type server struct {
 	posts       *posts.Processor
 	graph       *graph.Processor
 	webhooks    *webhooks.Processor
+	crosspost   *crosspost.Processor
 	fed         *federation.Service
 	streams     *streams.Store
 	markers     *streams.Markers
@@ -75,7 +80,7 @@ type server struct {
 func New(d Deps) *echo.Echo {
 	s := &server{
 		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, webhooks: d.Webhooks,
-		fed: d.Fed, streams: d.Streams, markers: d.Markers,
+		fed: d.Fed, crosspost: d.Crosspost, streams: d.Streams, markers: d.Markers,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
 		rateClasses: map[string]rateClass{}, federationRoutes: map[string]bool{},
 	}

@@ -24,6 +24,7 @@ type Config struct {
 	RateLimits RateLimitsConfig `koanf:"rate_limits"`
 	Delivery   DeliveryConfig   `koanf:"delivery"`
 	Log        LogConfig        `koanf:"log"`
+	Crosspost  CrosspostConfig  `koanf:"crosspost"`
 }
 
 // DatabaseConfig names the SQL database.
@@ -113,6 +114,7 @@ func (c *Config) PublicURL() string { return c.Scheme + "://" + c.Host }
 func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateNetwork, c.validateStores, c.validateHTTP, c.validateLimits, c.validateDelivery, c.validateRest,
+		c.validateCrosspost,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -190,6 +190,9 @@ func (s Site) ToNote(p *models.Post, author *models.User, nc NoteContext) Note {
 	if p.RevisedAt != nil {
 		n.Updated = Time(*p.RevisedAt)
 	}
+	if canonical := models.CrosspostSource(p.Raw); canonical != "" {
+		n.URL = canonical // the post is a copy: its page is where the original lives
+	}
 	if nc.InReplyTo != "" {
 		n.InReplyTo = &nc.InReplyTo
 	}

@@ -71,6 +71,8 @@ type Post struct {
 	YouReposted   *bool        `json:"you_reposted,omitempty"`
 	PaginationID  string       `json:"pagination_id,omitempty"`
 	Note          *string      `json:"note,omitempty"`
+	// Deliveries are the post's crossposts, shown to its author only.
+	Deliveries []CrosspostDelivery `json:"deliveries,omitempty"`
 }
 
 // ToPost renders a post as v sees it. A repost mirrors its original's

@@ -23,6 +23,36 @@ type Signer interface {
 	Sign(ctx context.Context, req *http.Request, d *models.Delivery) error
 }
 
+// Preparer is a Signer that completes a delivery at send time with what
+// was not known when it was queued: the id a receiver gave an earlier
+// delivery, say. Prepare changes a copy; the stored row stays as it was.
+type Preparer interface {
+	Prepare(ctx context.Context, d *models.Delivery) error
+}
+
+// Receiver is a Signer that reads the answer to a delivered request, to
+// keep the id the receiver gave what it was sent, say. Delivered runs in
+// the transaction that records the delivery and writes through q only; an
+// error rolls that back and the attempt counts as failed.
+type Receiver interface {
+	Delivered(ctx context.Context, q database.Queries, d *models.Delivery, answer []byte) error
+}
+
+// Permanent marks an error that retrying cannot mend: the delivery fails
+// at once instead of using up its attempts.
+func Permanent(err error) error { return &permanentError{err: err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// answerError is a Receiver's failure to use an answer.
+type answerError struct{ err error }
+
+func (e *answerError) Error() string { return "handle the answer: " + e.err.Error() }
+func (e *answerError) Unwrap() error { return e.err }
+
 // Settings tune the pool.
 type Settings struct {
 	Workers      int
@@ -196,6 +226,7 @@ type outcome struct {
 	status     int
 	err        error
 	retryAfter time.Duration
+	answer     []byte // the body of a 2xx answer
 }
 
 func (p *Pool) send(ctx context.Context, d *models.Delivery) error {
@@ -208,17 +239,28 @@ func (p *Pool) send(ctx context.Context, d *models.Delivery) error {
 func (p *Pool) attempt(ctx context.Context, d *models.Delivery) outcome {
 	ctx, cancel := context.WithTimeout(ctx, d.Timeout())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.TargetURL, strings.NewReader(d.Body))
+	signer, ok := p.signers[d.Signer]
+	if !ok {
+		return outcome{err: fmt.Errorf("no signer named %q", d.Signer)}
+	}
+	if prep, ok := signer.(Preparer); ok {
+		prepared := *d
+		if err := prep.Prepare(ctx, &prepared); err != nil {
+			return outcome{err: fmt.Errorf("prepare: %w", err)}
+		}
+		d = &prepared
+	}
+	method := d.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, d.TargetURL, strings.NewReader(d.Body))
 	if err != nil {
 		return outcome{err: fmt.Errorf("build request: %w", err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range d.Headers {
 		req.Header.Set(k, v)
-	}
-	signer, ok := p.signers[d.Signer]
-	if !ok {
-		return outcome{err: fmt.Errorf("no signer named %q", d.Signer)}
 	}
 	if err := signer.Sign(ctx, req, d); err != nil {
 		return outcome{err: fmt.Errorf("sign: %w", err)}
@@ -232,6 +274,8 @@ func (p *Pool) attempt(ctx context.Context, d *models.Delivery) outcome {
 	o := outcome{status: resp.StatusCode, retryAfter: retryAfter(resp.Header, p.now())}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		o.err = fmt.Errorf("%s: %s", resp.Status, truncate(string(body), maxErrorLength))
+	} else {
+		o.answer = body
 	}
 	return o
 }
@@ -247,20 +291,15 @@ func truncate(s string, n int) string {
 // record stores the outcome: delivered, due again after a backoff, or
 // failed for good once out of attempts or refused for good by the server.
 func (p *Pool) record(ctx context.Context, d *models.Delivery, o outcome) error {
-	now := p.now().UTC().Truncate(time.Microsecond)
-	a := database.Attempt{ID: d.ID, LeaseUntilMS: d.LeaseUntilMS, LastStatus: o.status, At: now, NextAttemptAt: d.NextAttemptAt}
-	var result string
-	switch {
-	case o.err == nil:
-		a.Status, result = models.DeliveryDelivered, "delivered"
-	case d.Attempts >= d.MaxAttempts || permanent(o):
-		a.Status, result, a.LastError = models.DeliveryFailed, "failed", errorText(o.err)
-	default:
-		a.Status, result, a.LastError = models.DeliveryPending, "retry", errorText(o.err)
-		a.NextAttemptAt = p.settings.Backoff.Next(now, d.Attempts, o.retryAfter).Truncate(time.Microsecond)
+	a, result := p.judge(d, o)
+	held, err := p.store(ctx, d, a, o.answer)
+	var answerErr *answerError
+	if errors.As(err, &answerErr) {
+		o.err = answerErr
+		a, result = p.judge(d, o)
+		held, err = p.db.RecordAttempt(ctx, a)
 	}
 	p.metrics.outcome(d.Kind, result)
-	held, err := p.db.RecordAttempt(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -274,11 +313,52 @@ func (p *Pool) record(ctx context.Context, d *models.Delivery, o outcome) error 
 	return nil
 }
 
+// judge turns an outcome into what to record: delivered, due again after
+// a backoff, or failed.
+func (p *Pool) judge(d *models.Delivery, o outcome) (database.Attempt, string) {
+	now := p.now().UTC().Truncate(time.Microsecond)
+	a := database.Attempt{ID: d.ID, LeaseUntilMS: d.LeaseUntilMS, LastStatus: o.status, At: now, NextAttemptAt: d.NextAttemptAt}
+	switch {
+	case o.err == nil:
+		a.Status = models.DeliveryDelivered
+		return a, "delivered"
+	case d.Attempts >= d.MaxAttempts || permanent(o):
+		a.Status, a.LastError = models.DeliveryFailed, errorText(o.err)
+		return a, "failed"
+	default:
+		a.Status, a.LastError = models.DeliveryPending, errorText(o.err)
+		a.NextAttemptAt = p.settings.Backoff.Next(now, d.Attempts, o.retryAfter).Truncate(time.Microsecond)
+		return a, "retry"
+	}
+}
+
+// store records an attempt. A delivered one's answer goes to its signer,
+// if it wants it, in the same transaction.
+func (p *Pool) store(ctx context.Context, d *models.Delivery, a database.Attempt, answer []byte) (bool, error) {
+	r, ok := p.signers[d.Signer].(Receiver)
+	if !ok || a.Status != models.DeliveryDelivered {
+		return p.db.RecordAttempt(ctx, a)
+	}
+	var held bool
+	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+		var err error
+		if held, err = q.RecordAttempt(ctx, a); err != nil || !held {
+			return err
+		}
+		if err := r.Delivered(ctx, q, d, answer); err != nil {
+			return &answerError{err: err}
+		}
+		return nil
+	})
+	return held, err
+}
+
 // permanent reports whether retrying cannot help: the server understood
 // the request and refused it (a 4xx other than 401, 408 and 429, as
 // Mastodon treats them), or Pecan cannot even build or sign it.
 func permanent(o outcome) bool {
-	if errors.Is(o.err, ErrRefusedAddress) {
+	var marked *permanentError
+	if errors.Is(o.err, ErrRefusedAddress) || errors.As(o.err, &marked) {
 		return true
 	}
 	s := o.status

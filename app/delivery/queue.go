@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 // Job is what a producer wants sent.
 type Job struct {
 	Kind        models.DeliveryKind
+	Method      string // empty: POST
 	Event       string
 	URL         string
 	Body        []byte
@@ -61,9 +63,13 @@ func newDelivery(j Job, now time.Time) (*models.Delivery, error) {
 	if id == "" {
 		id = NewMessageID()
 	}
+	method := j.Method
+	if method == "" {
+		method = http.MethodPost
+	}
 	now = now.UTC().Truncate(time.Microsecond)
 	return &models.Delivery{
-		MessageID: id, Kind: j.Kind, Event: j.Event, Status: models.DeliveryPending,
+		MessageID: id, Kind: j.Kind, Method: method, Event: j.Event, Status: models.DeliveryPending,
 		TargetURL: j.URL, TargetHost: strings.ToLower(u.Host), Body: string(j.Body), Headers: j.Headers,
 		Signer: j.Signer, SignerRef: j.SignerRef, PostID: j.PostID,
 		MaxAttempts: j.MaxAttempts, TimeoutMS: int(j.Timeout.Milliseconds()),

@@ -25,6 +25,7 @@ type Input struct {
 	Raw                json.RawMessage
 	ParseLinks         bool
 	ParseMarkdownLinks bool
+	Crosspost          *models.CrosspostChoice // where else a new post goes; nil: nowhere
 }
 
 // Processed is text after the text rules: what would be stored and shown.
@@ -137,13 +138,26 @@ func (p *Processor) create(ctx context.Context, author *models.User, in Input, s
 		return nil, err
 	}
 	err = p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
-		return p.insert(ctx, q, post, in.ReplyTo)
+		if err := p.insert(ctx, q, post, in.ReplyTo); err != nil {
+			return err
+		}
+		return p.crosspost(ctx, q, post, in.Crosspost)
 	})
 	if err != nil {
 		release()
 		return nil, err
 	}
 	return p.db.PostByID(ctx, post.ID) // with the author's counts as they now are
+}
+
+func (p *Processor) crosspost(ctx context.Context, q database.Queries, post *models.Post, choice *models.CrosspostChoice) error {
+	if choice == nil {
+		return nil
+	}
+	if p.crossposter == nil {
+		return errs.Invalid("crosspost", "crosspost_unavailable", "this server does not crosspost")
+	}
+	return p.crossposter.Crosspost(ctx, q, post, *choice)
 }
 
 func nsfw(explicit *bool, e models.Entities) bool {

@@ -47,7 +47,18 @@ type Processor struct {
 	now      func() time.Time
 	rules    Rules
 	resolver Resolver
+	// crossposter carries new posts to their authors' accounts elsewhere.
+	crossposter Crossposter
 }
+
+// Crossposter queues a new post to the author's crosspost targets, in the
+// post's own transaction, writing through q only.
+type Crossposter interface {
+	Crosspost(ctx context.Context, q database.Queries, post *models.Post, choice models.CrosspostChoice) error
+}
+
+// SetCrossposter lets posts name crosspost targets.
+func (p *Processor) SetCrossposter(c Crossposter) { p.crossposter = c }
 
 // Resolver finds users by handle on other servers.
 type Resolver interface {

@@ -52,6 +52,8 @@ func (p *Processor) checkRevisable(post *models.Post, author *models.User, in In
 		return errs.Forbidden("not_yours", "only the author may revise a post")
 	case len(in.Raw) > 0 && string(in.Raw) != "null":
 		return errs.Invalid("raw", "raw_immutable", "raw is set when a post is created and cannot be revised")
+	case in.Crosspost != nil:
+		return errs.Invalid("crosspost", "crosspost_immutable", "crossposts are chosen when a post is created; a revision follows them by itself")
 	case in.ReplyTo != nil && (post.ReplyTo == nil || *post.ReplyTo != *in.ReplyTo):
 		return errs.Invalid("reply_to", "reply_to_immutable", "a revision cannot change what the post replies to")
 	case post.IsRevised:

@@ -49,7 +49,7 @@ func (p *Processor) Emit(ctx context.Context, q database.Queries, e models.Event
 func recipients(e models.Event) []int64 {
 	var users []int64
 	switch e.Type {
-	case models.EventPostCreated, models.EventPostRevised, models.EventPostDeleted:
+	case models.EventPostCreated, models.EventPostRevised, models.EventPostDeleted, models.EventPostCrossposted:
 		users = []int64{e.ActorID}
 	case models.EventPostReposted, models.EventPostBookmarked:
 		users = []int64{e.ActorID, e.SubjectID}
