@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecan-social/pecan/app/apptest"
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/delivery"
 	"github.com/pecan-social/pecan/app/testenv"
@@ -66,7 +67,7 @@ func echoServer(t *testing.T) (*httptest.Server, func() []string) {
 	}
 }
 
-func hookedPool(db *database.DB, c *clock, s *hookedSigner) *delivery.Pool {
+func hookedPool(db *database.DB, c *apptest.Clock, s *hookedSigner) *delivery.Pool {
 	client := delivery.NewClient(delivery.ClientOptions{Policy: delivery.AddressPolicy{AllowPrivate: true}, UserAgent: "test"})
 	settings := delivery.Settings{Workers: 1, PerHost: 1, PollInterval: 10 * time.Millisecond, Backoff: testBackoff, Retention: time.Hour}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
