@@ -222,6 +222,9 @@ func TestSeedKeepsCountsConsistent(t *testing.T) {
 // backend; the run fails if the baseline answers any page with other
 // posts than Pecan's.
 func TestBaselineAgreesWithPecan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("four more seeded servers; TestQuick covers one plan per backend")
+	}
 	bin := builtPecan(t)
 	for _, name := range testenv.Names() {
 		for _, follows := range []int{5, 60} {

@@ -43,7 +43,8 @@ type runResult struct {
 	Workers       int      `json:"workers,omitempty"`
 	DurationS     float64  `json:"duration_s"`
 	Requests      uint64   `json:"requests"`
-	RPS           float64  `json:"requests_per_s"`
+	RPS           float64  `json:"requests_per_s"` // successful (2xx) answers per second
+	SentPerS      float64  `json:"sent_per_s"`     // requests sent per second, answered or not
 	P50MS         float64  `json:"p50_ms"`
 	P90MS         float64  `json:"p90_ms"`
 	P99MS         float64  `json:"p99_ms"`
@@ -106,7 +107,7 @@ func attack(ctx context.Context, base string, next requestSource, l load, pid in
 		out.Workers = l.Workers
 	}
 	if span := (m.Duration + m.Wait).Seconds(); span > 0 {
-		out.DurationS, out.RPS = span, float64(m.Requests)/span
+		out.DurationS, out.RPS, out.SentPerS = span, float64(m.Requests-errs.count)/span, float64(m.Requests)/span
 	}
 	if pid != 0 {
 		out.MaxRSSMB, out.EndRSSMB = mb(used.MaxRSS), mb(used.EndRSS)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -71,12 +73,8 @@ func discover(ctx context.Context, base string, readers []reader, threads []int6
 	if len(tags) == 0 {
 		tags = tagsIn(pages)
 	}
-	for _, r := range readers {
-		mine, _, err := c.pages(ctx, r.Token, "/v1/posts/streams/me?count="+strconv.Itoa(streamCount))
-		if err != nil {
-			return nil, err
-		}
-		w.reads["personal"] = append(w.reads["personal"], withToken(mine, r.Token)...)
+	if w.reads["personal"], err = c.personalPages(ctx, readers); err != nil {
+		return nil, err
 	}
 	for _, tag := range tags {
 		paths, _, err := c.pages(ctx, first, "/v1/posts/tags/"+url.PathEscape(tag)+"?count="+strconv.Itoa(streamCount))
@@ -117,6 +115,28 @@ func forEachReader(readers []reader, paths []string) []request {
 		out = append(out, withToken(paths, r.Token)...)
 	}
 	return out
+}
+
+// personalPages pages through each reader's personal stream, a few
+// readers at a time.
+func (c *apiClient) personalPages(ctx context.Context, readers []reader) ([]request, error) {
+	found := make([][]request, len(readers))
+	errs := make([]error, len(readers))
+	slots := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, r := range readers {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			paths, _, err := c.pages(ctx, r.Token, "/v1/posts/streams/me?count="+strconv.Itoa(streamCount))
+			found[i], errs[i] = withToken(paths, r.Token), err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return slices.Concat(found...), nil
 }
 
 // threadsIn finds threads with replies among the posts of some pages, for
@@ -249,6 +269,8 @@ func (c *apiClient) do(ctx context.Context, method, path, token string, body []b
 	if body != nil {
 		rd = strings.NewReader(string(body))
 	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
@@ -259,7 +281,6 @@ func (c *apiClient) do(ctx context.Context, method, path, token string, body []b
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	c.http.Timeout = 30 * time.Second
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)

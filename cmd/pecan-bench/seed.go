@@ -311,14 +311,19 @@ func (s *seeder) countFollowers() {
 	s.followers[inboxID] = int64(s.plan.FanoutFollowers)
 }
 
+// insertFollows writes every follow in one transaction.
 func (s *seeder) insertFollows(ctx context.Context) error {
+	return s.db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return s.writeFollows(ctx, tx) })
+}
+
+func (s *seeder) writeFollows(ctx context.Context, tx bun.Tx) error {
 	var nextID int64
 	batch := make([]followRow, 0, seedBatch)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		_, err := s.db.Bun.NewInsert().Model(&batch).Exec(ctx)
+		_, err := tx.NewInsert().Model(&batch).Exec(ctx)
 		s.out.Rows["follows"] += len(batch)
 		batch = batch[:0]
 		return err
@@ -352,25 +357,44 @@ func (s *seeder) insertFollows(ctx context.Context) error {
 	return flush()
 }
 
+// postRows is one batch of posts with their index rows.
+type postRows struct {
+	posts    []*models.Post
+	mentions []models.PostMention
+	tags     []models.PostTag
+}
+
+// txBatches is how many batches share a transaction: fewer commits, and
+// still statements of a reasonable size.
+const txBatches = 10
+
 // insertPosts writes the posts oldest first, one every five seconds up to
-// now, with their mention and tag rows, a transaction per batch.
+// now, with their mention and tag rows. One goroutine builds the next
+// batches while this one writes.
 func (s *seeder) insertPosts(ctx context.Context) error {
 	first := s.now.Add(-time.Duration(s.plan.Posts) * 5 * time.Second)
-	for start := int64(1); start <= int64(s.plan.Posts); start += seedBatch {
-		end := min(start+seedBatch-1, int64(s.plan.Posts))
-		posts, mentions, tags := s.postBatch(start, end, first)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan postRows, 2)
+	go func() {
+		defer close(batches)
+		for start := int64(1); start <= int64(s.plan.Posts); start += seedBatch {
+			select {
+			case batches <- s.postBatch(start, min(start+seedBatch-1, int64(s.plan.Posts)), first):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for more := true; more; {
 		err := s.db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			// in_global is not a model field: InsertPost sets it the same way.
-			if _, err := tx.NewInsert().Model(&posts).Value("in_global", "?", true).Exec(ctx); err != nil {
-				return err
-			}
-			if len(mentions) > 0 {
-				if _, err := tx.NewInsert().Model(&mentions).Exec(ctx); err != nil {
-					return err
+			for range txBatches {
+				rows, ok := <-batches
+				if !ok {
+					more = false
+					return nil
 				}
-			}
-			if len(tags) > 0 {
-				if _, err := tx.NewInsert().Model(&tags).Exec(ctx); err != nil {
+				if err := s.writePosts(ctx, tx, rows); err != nil {
 					return err
 				}
 			}
@@ -379,14 +403,32 @@ func (s *seeder) insertPosts(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.out.Rows["posts"] += len(posts)
-		s.out.Rows["post_mentions"] += len(mentions)
-		s.out.Rows["post_tags"] += len(tags)
 	}
 	return nil
 }
 
-func (s *seeder) postBatch(start, end int64, first time.Time) ([]*models.Post, []models.PostMention, []models.PostTag) {
+func (s *seeder) writePosts(ctx context.Context, tx bun.Tx, rows postRows) error {
+	// in_global is not a model field: InsertPost sets it the same way.
+	if _, err := tx.NewInsert().Model(&rows.posts).Value("in_global", "?", true).Exec(ctx); err != nil {
+		return err
+	}
+	if len(rows.mentions) > 0 {
+		if _, err := tx.NewInsert().Model(&rows.mentions).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if len(rows.tags) > 0 {
+		if _, err := tx.NewInsert().Model(&rows.tags).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	s.out.Rows["posts"] += len(rows.posts)
+	s.out.Rows["post_mentions"] += len(rows.mentions)
+	s.out.Rows["post_tags"] += len(rows.tags)
+	return nil
+}
+
+func (s *seeder) postBatch(start, end int64, first time.Time) postRows {
 	posts := make([]*models.Post, 0, end-start+1)
 	var mentions []models.PostMention
 	var tags []models.PostTag
@@ -409,7 +451,7 @@ func (s *seeder) postBatch(start, end int64, first time.Time) ([]*models.Post, [
 			}
 		}
 	}
-	return posts, mentions, tags
+	return postRows{posts: posts, mentions: mentions, tags: tags}
 }
 
 // post builds post id as the app would have stored it.
