@@ -59,7 +59,7 @@ func TestQuick(t *testing.T) {
 			o.PecanBin, o.ServerLogLevel, o.DBConns = bin, "warn", 4
 			o.Users, o.Posts, o.Follows, o.Active = 20, 300, 10, 10
 			o.FanoutFollowers, o.FanoutServers, o.FanoutRuns = 40, 8, 1
-			o.Rate, o.Workers, o.Duration, o.RSATime = 40, 4, 500*time.Millisecond, 100*time.Millisecond
+			o.Rate, o.Workers, o.Duration, o.WarmUp, o.RSATime = 40, 4, 500*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 			if name == "postgres" {
 				o.DatabaseURL, o.RedisURL = os.Getenv(testenv.DatabaseURLEnv), os.Getenv(testenv.RedisURLEnv)
 			}
@@ -234,7 +234,7 @@ func TestBaselineAgreesWithPecan(t *testing.T) {
 				o.PecanBin, o.ServerLogLevel, o.DBConns = bin, "warn", 3
 				o.Users, o.Posts, o.Follows, o.Active = 70, 1500, follows, 12
 				o.FanoutFollowers, o.FanoutServers = 2, 1
-				o.Scenarios, o.Modes, o.Rate, o.Duration, o.RSATime = []string{"global", "personal"}, []string{"rate"}, 20, 200*time.Millisecond, 50*time.Millisecond
+				o.Scenarios, o.Modes, o.Rate, o.Duration, o.WarmUp, o.RSATime = []string{"global", "personal"}, []string{"rate"}, 20, 200*time.Millisecond, 0, 50*time.Millisecond
 				if name == "postgres" {
 					o.DatabaseURL = os.Getenv(testenv.DatabaseURLEnv)
 				}

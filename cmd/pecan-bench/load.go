@@ -29,7 +29,7 @@ type requestSource func(seq uint64) request
 type load struct {
 	Mode     string // "rate" or "max"
 	Rate     int
-	Workers  int
+	Workers  int // "max": the clients; "rate": the most requests in flight
 	Duration time.Duration
 	Timeout  time.Duration
 }
@@ -66,7 +66,8 @@ func attack(ctx context.Context, base string, next requestSource, l load, pid in
 	maxWorkers := workers
 	if l.Mode == "rate" {
 		pacer = vegeta.ConstantPacer{Freq: l.Rate, Per: time.Second}
-		workers, maxWorkers = uint64(max(10, l.Rate/50)), 2000
+		maxWorkers = max(workers, 10)
+		workers = min(maxWorkers, uint64(max(10, l.Rate/50)))
 	}
 	attacker := vegeta.NewAttacker(vegeta.Workers(workers), vegeta.MaxWorkers(maxWorkers),
 		vegeta.Timeout(l.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
@@ -101,10 +102,9 @@ func attack(ctx context.Context, base string, next requestSource, l load, pid in
 		P50MS: ms(m.Latencies.P50), P90MS: ms(m.Latencies.P90), P99MS: ms(m.Latencies.P99), MaxMS: ms(m.Latencies.Max),
 		BytesPerReply: m.BytesIn.Mean,
 	}
+	out.Workers = l.Workers
 	if l.Mode == "rate" {
 		out.TargetRate = l.Rate
-	} else {
-		out.Workers = l.Workers
 	}
 	if span := (m.Duration + m.Wait).Seconds(); span > 0 {
 		out.DurationS, out.RPS, out.SentPerS = span, float64(m.Requests-errs.count)/span, float64(m.Requests)/span

@@ -41,12 +41,14 @@ type options struct {
 	FanoutRuns                     int
 	Seed                           uint64
 
-	Rate     int
-	Rates    map[string]int
-	Workers  int
-	Duration time.Duration
-	Timeout  time.Duration
-	Modes    []string
+	Rate        int
+	Rates       map[string]int
+	Workers     int
+	RateWorkers int
+	Duration    time.Duration
+	WarmUp      time.Duration
+	Timeout     time.Duration
+	Modes       []string
 
 	Baseline  bool
 	RSATime   time.Duration
@@ -61,7 +63,7 @@ func defaultOptions() options {
 		ServerLogLevel: "info", DBConns: 20,
 		Users: 1000, Posts: 200_000, Follows: 100, Active: maxReaders,
 		FanoutFollowers: 1000, FanoutServers: 200, FanoutRuns: 3, Seed: 1,
-		Rate: 1000, Rates: map[string]int{}, Workers: 16, Duration: 10 * time.Second, Timeout: 10 * time.Second,
+		Rate: 1000, Rates: map[string]int{}, Workers: 16, RateWorkers: 500, Duration: 10 * time.Second, WarmUp: time.Second, Timeout: 10 * time.Second,
 		Modes: []string{"rate", "max"}, Baseline: true, RSATime: 2 * time.Second, Scenarios: scenarioNames,
 	}
 }
@@ -92,7 +94,9 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Rate, "rate", o.Rate, "requests per second of the fixed-rate runs")
 	rates := fs.String("rates", "", "per-scenario rates overriding --rate, e.g. create=300,mixed=500")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "concurrent clients of the maximum-throughput runs (a closed loop)")
+	fs.IntVar(&o.RateWorkers, "rate-workers", o.RateWorkers, "most requests in flight in the fixed-rate runs; past it the rate is not met (see sent/s)")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of each run")
+	fs.DurationVar(&o.WarmUp, "warmup", o.WarmUp, "unmeasured load before each run (0: none)")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "request timeout; a timeout counts as an error")
 	modes := fs.String("modes", strings.Join(o.Modes, ","), "runs per scenario: rate (fixed rate), max (maximum throughput)")
 	noBaseline := fs.Bool("no-baseline", false, "skip the baseline handler runs")

@@ -61,7 +61,7 @@ func (r *report) text() string {
 	}
 	sb.WriteString("\n")
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tserver\tload\treq/s\tp50 ms\tp90 ms\tp99 ms\terrors\tRSS max/end MB\tCPU s/1k req\tbytes/resp\tvs baseline\t")
+	fmt.Fprintln(tw, "scenario\tserver\tload\tsent/s\treq/s\tp50 ms\tp90 ms\tp99 ms\terrors\tRSS max/end MB\tCPU s/1k req\tbytes/resp\tvs baseline\t")
 	for _, run := range r.Runs {
 		load := fmt.Sprintf("%d/s", run.TargetRate)
 		if run.Mode == "max" {
@@ -75,8 +75,8 @@ func (r *report) text() string {
 		if run.RatioToBase > 0 {
 			ratio = fmt.Sprintf("%.0f%%", run.RatioToBase*100)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t%.0f\t%s\t\n", run.Scenario, run.Server, load,
-			run.RPS, run.P50MS, run.P90MS, run.P99MS, run.Errors, rss, cpu, run.BytesPerReply, ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t%.0f\t%s\t\n", run.Scenario, run.Server, load,
+			run.SentPerS, run.RPS, run.P50MS, run.P90MS, run.P99MS, run.Errors, rss, cpu, run.BytesPerReply, ratio)
 	}
 	tw.Flush()
 	for _, f := range r.Fanout {

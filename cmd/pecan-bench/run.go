@@ -263,12 +263,17 @@ func (m *measurement) scenarios(ctx context.Context) error {
 		}
 		for _, mode := range m.o.Modes {
 			l := load{Mode: mode, Rate: m.o.rateFor(name), Workers: m.o.Workers, Duration: m.o.Duration, Timeout: m.o.Timeout}
+			if mode == "rate" {
+				l.Workers = m.o.RateWorkers
+			}
 			m.logf("%s: %s", name, describe(l))
+			m.warmUp(ctx, m.url, name, l)
 			res := attack(ctx, m.url, m.w.source(name), l, m.pid)
 			res.Scenario, res.Server = name, "pecan"
 			var baseRes *runResult
 			if m.base != nil && slices.Contains(baselineScenarios, name) {
 				m.logf("%s: baseline, %s", name, describe(l))
+				m.warmUp(ctx, m.base.URL, name, l)
 				b := attack(ctx, m.base.URL, m.w.source(name), l, 0)
 				b.Scenario, b.Server = name, "baseline"
 				if b.RPS > 0 {
@@ -286,6 +291,16 @@ func (m *measurement) scenarios(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// warmUp sends a scenario's load for --warmup, unmeasured, so each run
+// starts with warm connections, caches and statement caches.
+func (m *measurement) warmUp(ctx context.Context, url, name string, l load) {
+	if m.o.WarmUp <= 0 {
+		return
+	}
+	l.Duration = m.o.WarmUp
+	attack(ctx, url, m.w.source(name), l, 0)
 }
 
 func describe(l load) string {
