@@ -56,7 +56,10 @@ func (r *report) text() string {
 		}
 		fmt.Fprintf(&sb, "start-up to ready, migrations applied: %s\n", strings.Join(parts, ", "))
 	}
-	if r.IdleRSSMB > 0 {
+	switch {
+	case r.IdleRSSMB > 0 && r.Target != "":
+		fmt.Fprintf(&sb, "server RSS before the runs: %.1f MB\n", r.IdleRSSMB)
+	case r.IdleRSSMB > 0:
 		fmt.Fprintf(&sb, "idle RSS after start: %.1f MB\n", r.IdleRSSMB)
 	}
 	sb.WriteString("\n")
