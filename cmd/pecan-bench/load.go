@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,7 +123,6 @@ func mb(b int64) float64         { return float64(b) / (1 << 20) }
 // errorLog counts answers that are not 2xx, and transport errors, and
 // keeps the first few distinct ones to show.
 type errorLog struct {
-	mu      sync.Mutex
 	count   uint64
 	samples []string
 }
@@ -133,8 +131,6 @@ func (e *errorLog) add(r *vegeta.Result) {
 	if r.Code >= 200 && r.Code < 300 {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.count++
 	if len(e.samples) >= 5 {
 		return

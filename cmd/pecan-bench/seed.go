@@ -485,13 +485,18 @@ func (s *seeder) otherUser(author, not int64) int64 {
 	}
 }
 
-// pickTag favours the first tags: tag k with weight 1/(k+1).
-func (s *seeder) pickTag() string {
+// tagWeightSum is the sum of the tags' weights, 1/(k+1) for tag k.
+var tagWeightSum = func() float64 {
 	var total float64
 	for k := range tagNames {
 		total += 1 / float64(k+1)
 	}
-	x := s.rng.Float64() * total
+	return total
+}()
+
+// pickTag favours the first tags: tag k with weight 1/(k+1).
+func (s *seeder) pickTag() string {
+	x := s.rng.Float64() * tagWeightSum
 	for k, name := range tagNames {
 		if x -= 1 / float64(k+1); x <= 0 {
 			return name
