@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,26 +98,41 @@ func (s *server) authorizeSubmit(c echo.Context) error {
 	if form("decision") != "approve" {
 		return s.redirectError(c, req, &oauth.Error{Code: "access_denied", Description: "the user declined to authorize the app"})
 	}
-	user, err := s.oauthSessionUser(c)
+	user, err := s.consentingUser(c, form)
 	if err != nil {
-		return err
-	}
-	if username := form("username"); user == nil || username != "" {
-		signedIn, err := s.oauth.SignIn(ctx, username, form("password"), c.RealIP())
-		if err != nil {
-			return s.signInFailed(c, req, username, err)
-		}
-		if err := s.startOAuthSession(c, signedIn); err != nil {
-			return err
-		}
-		user = signedIn
+		return s.signInFailed(c, req, form("username"), err)
 	}
 	return s.approve(c, user, req, http.StatusSeeOther)
+}
+
+// errNoCredentials is a form sent with neither a sign-in nor a session.
+var errNoCredentials = errors.New("no username or password")
+
+// consentingUser is who approves: the browser's signed-in user, unless a
+// username was typed, in which case that account signs in (and the browser
+// stays signed in as it).
+func (s *server) consentingUser(c echo.Context, form func(string) string) (*models.User, error) {
+	username := form("username")
+	if username == "" {
+		user, err := s.oauthSessionUser(c)
+		if err == nil && user == nil {
+			err = errNoCredentials
+		}
+		return user, err
+	}
+	user, err := s.oauth.SignIn(c.Request().Context(), username, form("password"), c.RealIP())
+	if err != nil {
+		return nil, err
+	}
+	return user, s.startOAuthSession(c, user)
 }
 
 // signInFailed shows the page again with what went wrong. It says the same
 // for an unknown user as for a wrong password.
 func (s *server) signInFailed(c echo.Context, req *oauth.AuthRequest, username string, err error) error {
+	if errors.Is(err, errNoCredentials) {
+		return s.renderConsent(c, http.StatusUnauthorized, req, nil, "", "Enter your username and password.")
+	}
 	if errors.Is(err, oauth.ErrBadCredentials) {
 		return s.renderConsent(c, http.StatusUnauthorized, req, nil, username, "Wrong username or password.")
 	}
@@ -139,10 +155,18 @@ func (s *server) approve(c echo.Context, user *models.User, req *oauth.AuthReque
 	}
 	if req.RedirectURI == oauth.OOB {
 		return s.renderOAuthPage(c, http.StatusOK, "code", oauthPageData{
-			Title: "Authorized", AppName: req.App.Name, Code: code, State: req.State, CodeTTL: s.cfg.OAuth.CodeTTL.String(),
+			Title: "Authorized", AppName: req.App.Name, Code: code, State: req.State, CodeTTL: inWords(s.cfg.OAuth.CodeTTL),
 		})
 	}
 	return c.Redirect(status, oauth.RedirectWith(req.RedirectURI, url.Values{"code": {code}, "state": {req.State}}))
+}
+
+// inWords writes a code's lifetime for people: "5 minutes", "90 seconds".
+func inWords(d time.Duration) string {
+	if d%time.Minute == 0 && d >= 2*time.Minute {
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	}
+	return strconv.Itoa(int(d/time.Second)) + " seconds"
 }
 
 // authorizeFailed answers a bad authorization request: on the page when

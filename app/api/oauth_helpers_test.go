@@ -134,38 +134,48 @@ func (w *oauthWorld) submit(t *testing.T, client *http.Client, path string, form
 	return fetch(t, client, req)
 }
 
-// consentForm reads the fields of the page's consent form, as a browser
-// would send them (without the buttons).
+// consentForm reads the fields of the page's consent form (its first), as
+// a browser would send them (without the buttons).
 func consentForm(t *testing.T, p page) (action string, fields url.Values) {
 	t.Helper()
 	if p.status != http.StatusOK && p.status != http.StatusUnauthorized && p.status != http.StatusTooManyRequests {
 		t.Fatalf("consent page answered %d: %s", p.status, p.body)
 	}
+	forms := pageForms(t, p)
+	if len(forms) == 0 {
+		t.Fatalf("no form on the page: %s", p.body)
+	}
+	return forms[0].action, forms[0].fields
+}
+
+type htmlForm struct {
+	action string
+	fields url.Values
+}
+
+// pageForms reads every form on a page with its input fields.
+func pageForms(t *testing.T, p page) []htmlForm {
+	t.Helper()
 	doc, err := html.Parse(strings.NewReader(p.body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields = url.Values{}
-	var walk func(n *html.Node, inForm bool)
-	walk = func(n *html.Node, inForm bool) {
+	var forms []htmlForm
+	var walk func(n *html.Node, form *htmlForm)
+	walk = func(n *html.Node, form *htmlForm) {
 		if n.Type == html.ElementNode && n.Data == "form" {
-			if action != "" {
-				return // the first form is the consent form
-			}
-			action, inForm = attr(n, "action"), true
+			forms = append(forms, htmlForm{action: attr(n, "action"), fields: url.Values{}})
+			form = &forms[len(forms)-1]
 		}
-		if inForm && n.Type == html.ElementNode && n.Data == "input" {
-			fields.Set(attr(n, "name"), attr(n, "value"))
+		if form != nil && n.Type == html.ElementNode && n.Data == "input" {
+			form.fields.Set(attr(n, "name"), attr(n, "value"))
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c, inForm)
+			walk(c, form)
 		}
 	}
-	walk(doc, false)
-	if action == "" {
-		t.Fatalf("no form on the page: %s", p.body)
-	}
-	return action, fields
+	walk(doc, nil)
+	return forms
 }
 
 func attr(n *html.Node, name string) string {

@@ -642,3 +642,36 @@ func TestTokensMintedByAnAppBelongToIt(t *testing.T) {
 		w.srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: minted.Token}).ExpectError(t, 401, "invalid_token")
 	})
 }
+
+// TestOAuthSignOut signs the browser out from the consent page: the page
+// asks for a username again, and approving without one is refused.
+func TestOAuthSignOut(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		w := newOAuthWorld(t, b)
+		browser := browserClient(t)
+		w.authorizeCode(t, browser, "basic", verifier("a"))
+		p := w.open(t, browser, "/oauth/authorize", w.authQuery("basic", "s", verifier("b")))
+		forms := pageForms(t, p)
+		if len(forms) != 2 || forms[1].action != "/oauth/sign_out" || forms[0].fields.Has("username") {
+			t.Fatalf("signed-in page forms %+v", forms)
+		}
+		back := w.submit(t, browser, "/oauth/sign_out", forms[1].fields)
+		if back.status != 303 || back.location == nil || back.location.Path != "/oauth/authorize" {
+			t.Fatalf("sign out: %d %v", back.status, back.location)
+		}
+		p = w.open(t, browser, back.location.Path, back.location.Query())
+		_, fields := consentForm(t, p)
+		if !fields.Has("username") || strings.Contains(p.body, "@alice") {
+			t.Fatalf("page after signing out still signed in: %s", p.body)
+		}
+		fields.Set("decision", "approve")
+		if p := w.submit(t, browser, "/oauth/authorize", fields); p.status != 401 || p.location != nil || !strings.Contains(p.body, "Enter your username and password.") {
+			t.Fatalf("approve without signing in: %d %v", p.status, p.location)
+		}
+		// Sign-out only returns to this site's consent pages.
+		evil := url.Values{"csrf_token": {forms[1].fields.Get("csrf_token")}, "return_to": {"https://evil.example/"}}
+		if p := w.submit(t, browser, "/oauth/sign_out", evil); p.status != 200 || p.location != nil {
+			t.Fatalf("sign out to elsewhere: %d %v", p.status, p.location)
+		}
+	})
+}

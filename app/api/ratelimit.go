@@ -54,7 +54,7 @@ func (s *server) limitFor(c echo.Context) (kv.Limit, string) {
 	switch {
 	case class == classTokenCreation:
 		rate = limits.TokenCreation
-		if tok != nil {
+		if tok != nil && !tok.IsAppToken() {
 			who = "user:" + strconv.FormatInt(tok.UserID, 10)
 		}
 	case class == classOAuth:
