@@ -157,15 +157,14 @@ func (q Queries) GrantsByUser(ctx context.Context, userID int64) ([]*models.Gran
 	return grants, nil
 }
 
-// DeleteGrant removes a grant and reports whether there was one.
-func (q Queries) DeleteGrant(ctx context.Context, userID, appID int64) (bool, error) {
-	res, err := q.idb.NewDelete().Model((*models.Grant)(nil)).
+// DeleteGrant removes a grant.
+func (q Queries) DeleteGrant(ctx context.Context, userID, appID int64) error {
+	_, err := q.idb.NewDelete().Model((*models.Grant)(nil)).
 		Where("user_id = ? AND app_id = ?", userID, appID).Exec(ctx)
 	if err != nil {
-		return false, fmt.Errorf("delete grant of user %d to app %d: %w", userID, appID, err)
+		return fmt.Errorf("delete grant of user %d to app %d: %w", userID, appID, err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return nil
 }
 
 // RevokeAppTokens revokes every live token an app holds for a user.

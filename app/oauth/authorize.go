@@ -51,9 +51,13 @@ func (e *PageError) Error() string { return e.Description }
 // *Error, the request is still returned: the error goes to its RedirectURI.
 // When it returns a *PageError, there is nowhere safe to send it.
 func (p *Processor) CheckRequest(ctx context.Context, in AuthParams) (*AuthRequest, error) {
+	unknown := &PageError{"No app with this client_id is registered here."}
+	if in.ClientID == "" {
+		return nil, unknown
+	}
 	app, err := p.db.AppByClientID(ctx, in.ClientID)
-	if errors.Is(err, database.ErrNotFound) || in.ClientID == "" {
-		return nil, &PageError{"No app with this client_id is registered here."}
+	if errors.Is(err, database.ErrNotFound) {
+		return nil, unknown
 	}
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func (p *Processor) RevokeAuthorization(ctx context.Context, u *models.User, cli
 		if err != nil {
 			return err
 		}
-		if _, err := q.DeleteGrant(ctx, u.ID, app.ID); err != nil {
+		if err := q.DeleteGrant(ctx, u.ID, app.ID); err != nil {
 			return err
 		}
 		if err := q.UseUpCodes(ctx, u.ID, app.ID, now); err != nil {
