@@ -27,6 +27,7 @@ import (
 	"github.com/pecan-social/pecan/app/events"
 	"github.com/pecan-social/pecan/app/graph"
 	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/app/oauth"
 	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
@@ -62,6 +63,7 @@ type App struct {
 	Posts    *posts.Processor
 	Graph    *graph.Processor
 	Webhooks *webhooks.Processor
+	OAuth    *oauth.Processor
 	Fed      *federation.Service
 	Delivery *delivery.Pool
 	HTTP     *echo.Echo
@@ -111,18 +113,28 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Users = users.New(db, opts.Now, opts.BcryptCost, opts.KeyGen)
 	a.Users.SetResolver(a.Fed)
 	a.Tokens = tokens.New(db, opts.Now)
+	a.OAuth = newOAuth(cfg, a, store, opts.Now)
 	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
 	a.Graph = graph.New(db, sinks, opts.Now, site.Follow)
 	a.Posts.SetResolver(a.Fed)
 	a.Posts.SetCrossposter(a.Crosspost)
 	a.Fed.Use(a.Posts, a.Graph)
 	a.HTTP = api.New(api.Deps{
-		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Webhooks: a.Webhooks, Fed: a.Fed,
+		Config: cfg, Logger: logger, Users: a.Users, Tokens: a.Tokens, Posts: a.Posts, Graph: a.Graph, Webhooks: a.Webhooks, OAuth: a.OAuth, Fed: a.Fed,
 		Streams: streams.New(db.Bun), Markers: streams.NewMarkers(markerStore(db, store), opts.Now), Limiter: store,
 		Checks:   map[string]api.Checker{"database": db, "kv": store},
 		Registry: registry, Version: opts.Version, Crosspost: a.Crosspost,
 	})
 	return a, nil
+}
+
+func newOAuth(cfg *config.Config, a *App, store kv.Backend, now func() time.Time) *oauth.Processor {
+	limits := cfg.RateLimits
+	return oauth.New(a.DB, a.Users, a.Tokens, store, store, now, oauth.Settings{
+		CodeTTL: cfg.OAuth.CodeTTL, SessionTTL: cfg.OAuth.SessionTTL,
+		SignInPerAccount: kv.Limit{Count: limits.SignInPerAccount.Count, Period: limits.SignInPerAccount.Period},
+		SignInPerIP:      kv.Limit{Count: limits.SignInPerIP.Count, Period: limits.SignInPerIP.Period},
+	})
 }
 
 // newClient is the one HTTP client of every outbound request.

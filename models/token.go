@@ -8,11 +8,16 @@ import (
 
 // Token is an access token. Only the SHA-256 of the secret is stored, so a
 // leaked database does not leak working tokens.
+//
+// A token acts for a user (UserID set) through an app (AppID set: issued by
+// OAuth) or on its own (AppID 0: a personal access token). An app token has
+// an AppID and no user: it speaks for the app alone.
 type Token struct {
 	bun.BaseModel `bun:"table:tokens"`
 
 	ID         int64      `bun:"id,pk,autoincrement"`
-	UserID     int64      `bun:"user_id,notnull"`
+	UserID     int64      `bun:"user_id,nullzero"`
+	AppID      int64      `bun:"app_id,nullzero"`
 	Hash       string     `bun:"hash,notnull"` // hex SHA-256 of the raw token
 	Label      string     `bun:"label,notnull"`
 	Scopes     Scopes     `bun:"scopes,notnull"`
@@ -22,6 +27,7 @@ type Token struct {
 	RevokedAt  *time.Time `bun:"revoked_at"`
 
 	User *User `bun:"rel:belongs-to,join:user_id=id"`
+	App  *App  `bun:"rel:belongs-to,join:app_id=id"`
 }
 
 // Active reports whether the token may be used at now.
@@ -31,3 +37,6 @@ func (t *Token) Active(now time.Time) bool {
 	}
 	return t.ExpiresAt == nil || now.Before(*t.ExpiresAt)
 }
+
+// IsAppToken reports whether the token speaks for an app and no user.
+func (t *Token) IsAppToken() bool { return t.UserID == 0 }

@@ -19,6 +19,7 @@ const (
 	classRead          rateClass = "read"
 	classWrite         rateClass = "write"
 	classTokenCreation rateClass = "token"
+	classOAuth         rateClass = "oauth"
 )
 
 // classFor picks the bucket of a request: the route's own class when it
@@ -53,9 +54,11 @@ func (s *server) limitFor(c echo.Context) (kv.Limit, string) {
 	switch {
 	case class == classTokenCreation:
 		rate = limits.TokenCreation
-		if tok != nil {
+		if tok != nil && !tok.IsAppToken() {
 			who = "user:" + strconv.FormatInt(tok.UserID, 10)
 		}
+	case class == classOAuth:
+		rate = limits.OAuth
 	case class == classRead && tok != nil:
 		rate = limits.AuthenticatedReads
 	case class == classRead:

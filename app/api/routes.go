@@ -11,7 +11,8 @@ import (
 
 // route is one API endpoint with its access rule and, where it differs from
 // the method's default, its rate-limit class. This table is the one place
-// scopes are declared.
+// scopes are declared, and where the few routes that take app tokens are
+// marked (orAppToken).
 type route struct {
 	method string
 	path   string
@@ -22,11 +23,18 @@ type route struct {
 
 func (s *server) routes() []route {
 	return []route{
-		{http.MethodGet, "/token", anyToken, "", s.getToken},
-		{http.MethodDelete, "/token", anyToken, "", s.deleteToken},
+		{http.MethodGet, "/token", orAppToken(anyToken), "", s.getToken},
+		{http.MethodDelete, "/token", orAppToken(anyToken), "", s.deleteToken},
 		{http.MethodGet, "/tokens", needs(models.ScopeTokens), "", s.listTokens},
 		{http.MethodPost, "/tokens", needs(models.ScopeTokens), classTokenCreation, s.createToken},
 		{http.MethodDelete, "/tokens/:id", needs(models.ScopeTokens), "", s.revokeToken},
+		{http.MethodGet, "/tokens/apps", needs(models.ScopeTokens), "", s.listAuthorizations},
+		{http.MethodDelete, "/tokens/apps/:client_id", needs(models.ScopeTokens), "", s.revokeAuthorization},
+
+		{http.MethodPost, "/apps", needs(models.ScopeTokens), classTokenCreation, s.createApp},
+		{http.MethodGet, "/apps", needs(models.ScopeTokens), "", s.listApps},
+		{http.MethodGet, "/apps/:id", needs(models.ScopeTokens), "", s.getApp},
+		{http.MethodDelete, "/apps/:id", needs(models.ScopeTokens), "", s.deleteApp},
 
 		{http.MethodGet, "/users", public, "", s.getUsers},
 		{http.MethodGet, "/users/:id", public, "", s.getUser},
@@ -38,8 +46,8 @@ func (s *server) routes() []route {
 		{http.MethodDelete, "/users/:id/mute", needs(models.ScopeFollow), "", s.graphAction(s.unmute)},
 		{http.MethodPut, "/users/:id/block", needs(models.ScopeFollow), "", s.graphAction(s.block)},
 		{http.MethodDelete, "/users/:id/block", needs(models.ScopeFollow), "", s.graphAction(s.unblock)},
-		{http.MethodGet, "/users/:id/following", anyToken, "", s.relationList(database.Follows, false, false)},
-		{http.MethodGet, "/users/:id/followers", anyToken, "", s.relationList(database.Follows, true, false)},
+		{http.MethodGet, "/users/:id/following", orAppToken(anyToken), "", s.relationList(database.Follows, false, false)},
+		{http.MethodGet, "/users/:id/followers", orAppToken(anyToken), "", s.relationList(database.Follows, true, false)},
 		{http.MethodGet, "/users/me/muted", anyToken, "", s.relationList(database.Mutes, false, true)},
 		{http.MethodGet, "/users/me/blocked", anyToken, "", s.relationList(database.Blocks, false, true)},
 

@@ -21,6 +21,7 @@ import (
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/app/graph"
 	"github.com/pecan-social/pecan/app/kv"
+	"github.com/pecan-social/pecan/app/oauth"
 	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
@@ -43,6 +44,7 @@ type Deps struct {
 	Posts    *posts.Processor
 	Graph    *graph.Processor
 	Webhooks *webhooks.Processor
+	OAuth    *oauth.Processor
 	Fed      *federation.Service // nil: no ActivityPub routes
 	Streams  *streams.Store
 	Markers  *streams.Markers
@@ -64,6 +66,7 @@ type server struct {
 	graph       *graph.Processor
 	webhooks    *webhooks.Processor
 	crosspost   *crosspost.Processor
+	oauth       *oauth.Processor
 	fed         *federation.Service
 	streams     *streams.Store
 	markers     *streams.Markers
@@ -80,7 +83,7 @@ type server struct {
 func New(d Deps) *echo.Echo {
 	s := &server{
 		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, webhooks: d.Webhooks,
-		fed: d.Fed, crosspost: d.Crosspost, streams: d.Streams, markers: d.Markers,
+		oauth: d.OAuth, fed: d.Fed, crosspost: d.Crosspost, streams: d.Streams, markers: d.Markers,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
 		rateClasses: map[string]rateClass{}, federationRoutes: map[string]bool{},
 	}
@@ -109,6 +112,7 @@ func New(d Deps) *echo.Echo {
 	for _, prefix := range []string{"/v1", "/v0"} {
 		s.register(e.Group(prefix))
 	}
+	s.registerOAuth(e)
 	return e
 }
 

@@ -23,6 +23,7 @@ type Config struct {
 	HTTP       HTTPConfig       `koanf:"http"`
 	RateLimits RateLimitsConfig `koanf:"rate_limits"`
 	Delivery   DeliveryConfig   `koanf:"delivery"`
+	OAuth      OAuthConfig      `koanf:"oauth"`
 	Log        LogConfig        `koanf:"log"`
 	Crosspost  CrosspostConfig  `koanf:"crosspost"`
 }
@@ -56,6 +57,9 @@ type RateLimitsConfig struct {
 	AuthenticatedReads   Rate `koanf:"authenticated_reads"`
 	Writes               Rate `koanf:"writes"`
 	TokenCreation        Rate `koanf:"token_creation"`
+	OAuth                Rate `koanf:"oauth"`
+	SignInPerAccount     Rate `koanf:"sign_in_per_account"`
+	SignInPerIP          Rate `koanf:"sign_in_per_ip"`
 }
 
 // DeliveryConfig tunes outbound deliveries.
@@ -98,12 +102,16 @@ func Default() *Config {
 			AuthenticatedReads:   Rate{Count: 5000, Period: time.Hour},
 			Writes:               Rate{Count: 20, Period: time.Minute},
 			TokenCreation:        Rate{Count: 10, Period: time.Hour},
+			OAuth:                Rate{Count: 300, Period: time.Minute},
+			SignInPerAccount:     Rate{Count: 10, Period: 15 * time.Minute},
+			SignInPerIP:          Rate{Count: 30, Period: 15 * time.Minute},
 		},
 		Delivery: DeliveryConfig{
 			Workers: 8, PerHost: 4, PollInterval: time.Second,
 			BackoffBase: 10 * time.Second, BackoffMax: 6 * time.Hour, Retention: 7 * 24 * time.Hour,
 		},
-		Log: LogConfig{Level: "info", Format: "json"},
+		OAuth: OAuthConfig{CodeTTL: 5 * time.Minute, SessionTTL: 7 * 24 * time.Hour},
+		Log:   LogConfig{Level: "info", Format: "json"},
 	}
 }
 
@@ -113,7 +121,7 @@ func (c *Config) PublicURL() string { return c.Scheme + "://" + c.Host }
 // Validate checks every value; the error names the first bad key.
 func (c *Config) Validate() error {
 	checks := []func() error{
-		c.validateNetwork, c.validateStores, c.validateHTTP, c.validateLimits, c.validateDelivery, c.validateRest,
+		c.validateNetwork, c.validateStores, c.validateHTTP, c.validateLimits, c.validateDelivery, c.validateOAuth, c.validateRest,
 		c.validateCrosspost,
 	}
 	for _, check := range checks {
@@ -191,6 +199,9 @@ func (c *Config) validateLimits() error {
 		"rate_limits.authenticated_reads":   c.RateLimits.AuthenticatedReads,
 		"rate_limits.writes":                c.RateLimits.Writes,
 		"rate_limits.token_creation":        c.RateLimits.TokenCreation,
+		"rate_limits.oauth":                 c.RateLimits.OAuth,
+		"rate_limits.sign_in_per_account":   c.RateLimits.SignInPerAccount,
+		"rate_limits.sign_in_per_ip":        c.RateLimits.SignInPerIP,
 	}
 	for _, key := range sortedKeys(rates) {
 		if err := rates[key].check(); err != nil {

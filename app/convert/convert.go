@@ -105,26 +105,32 @@ func ToUsers(us []*models.User, v Viewer) []User {
 	return out
 }
 
-// Token is a personal access token as its owner sees it. Raw is set only in
-// the response that creates it.
+// Token is an access token as its owner sees it. Raw is set only in the
+// response that creates it; App only for tokens an OAuth app holds.
 type Token struct {
-	ID         string   `json:"id"`
-	Label      string   `json:"label"`
-	Scopes     []string `json:"scopes"`
-	CreatedAt  string   `json:"created_at"`
-	ExpiresAt  *string  `json:"expires_at"`
-	LastUsedAt *string  `json:"last_used_at"`
-	RevokedAt  *string  `json:"revoked_at,omitempty"`
-	Token      string   `json:"token,omitempty"`
+	ID         string    `json:"id"`
+	App        *TokenApp `json:"app,omitempty"`
+	Label      string    `json:"label"`
+	Scopes     []string  `json:"scopes"`
+	CreatedAt  string    `json:"created_at"`
+	ExpiresAt  *string   `json:"expires_at"`
+	LastUsedAt *string   `json:"last_used_at"`
+	RevokedAt  *string   `json:"revoked_at,omitempty"`
+	Token      string    `json:"token,omitempty"`
 }
 
 // ToToken renders t; raw is the secret, passed only when just issued.
 func ToToken(t *models.Token, raw string) Token {
-	return Token{
+	out := Token{
 		ID: ID(t.ID), Label: t.Label, Scopes: t.Scopes.Strings(), CreatedAt: Time(t.CreatedAt),
 		ExpiresAt: optionalTime(t.ExpiresAt), LastUsedAt: optionalTime(t.LastUsedAt),
 		RevokedAt: optionalTime(t.RevokedAt), Token: raw,
 	}
+	if t.App != nil {
+		app := ToTokenApp(t.App)
+		out.App = &app
+	}
+	return out
 }
 
 // ToTokens renders a list.
@@ -136,8 +142,9 @@ func ToTokens(ts []*models.Token) []Token {
 	return out
 }
 
-// TokenApp names the app behind a token. Personal access tokens have no
-// OAuth app, so they show a fixed one that says what they are.
+// TokenApp names the app behind a token, by its client_id as pnut does.
+// Personal access tokens have no OAuth app, so they show a fixed one that
+// says what they are.
 type TokenApp struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -148,7 +155,7 @@ type TokenApp struct {
 type TokenInfo struct {
 	App     TokenApp `json:"app"`
 	Scopes  []string `json:"scopes"`
-	User    User     `json:"user"`
+	User    *User    `json:"user,omitempty"` // absent for app tokens
 	Token   Token    `json:"token"`
 	Storage struct {
 		Available int64 `json:"available"`
@@ -158,12 +165,24 @@ type TokenInfo struct {
 
 // ToTokenInfo renders the token a request was made with.
 func ToTokenInfo(t *models.Token, publicURL string) TokenInfo {
-	return TokenInfo{
+	info := TokenInfo{
 		App:    TokenApp{ID: "personal", Name: "Personal access token", URL: publicURL},
 		Scopes: t.Scopes.Strings(),
-		User:   ToUser(t.User, Viewer{User: t.User}),
 		Token:  ToToken(t, ""),
 	}
+	if t.App != nil {
+		info.App = ToTokenApp(t.App)
+	}
+	if t.User != nil {
+		u := ToUser(t.User, Viewer{User: t.User})
+		info.User = &u
+	}
+	return info
+}
+
+// ToTokenApp names an OAuth app.
+func ToTokenApp(a *models.App) TokenApp {
+	return TokenApp{ID: a.ClientID, Name: a.Name, URL: a.Website}
 }
 
 // Marker is a stream marker as pnut shows it.

@@ -16,14 +16,26 @@ func (q Queries) CreateToken(ctx context.Context, t *models.Token) error {
 	return nil
 }
 
-// TokenByHash loads the token with the given hash and its user.
+// TokenByHash loads the token with the given hash, its user and its app.
 func (q Queries) TokenByHash(ctx context.Context, hash string) (*models.Token, error) {
 	t := new(models.Token)
-	err := q.idb.NewSelect().Model(t).Relation("User", models.OmitUserSecrets).Where("token.hash = ?", hash).Scan(ctx)
+	err := q.idb.NewSelect().Model(t).Relation("User", models.OmitUserSecrets).Relation("App").Where("token.hash = ?", hash).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "token")
 	}
+	dropMissingOwners(t)
 	return t, nil
+}
+
+// dropMissingOwners unsets the relations a token does not have: a personal
+// token has no app, an app token no user.
+func dropMissingOwners(t *models.Token) {
+	if t.UserID == 0 {
+		t.User = nil
+	}
+	if t.AppID == 0 {
+		t.App = nil
+	}
 }
 
 // TokenByID loads one token.
@@ -36,14 +48,18 @@ func (q Queries) TokenByID(ctx context.Context, id int64) (*models.Token, error)
 	return t, nil
 }
 
-// TokensByUser lists a user's tokens that are not revoked, newest first.
+// TokensByUser lists a user's tokens that are not revoked, newest first,
+// with the app each was issued to.
 func (q Queries) TokensByUser(ctx context.Context, userID int64) ([]*models.Token, error) {
 	var tokens []*models.Token
-	err := q.idb.NewSelect().Model(&tokens).
-		Where("user_id = ? AND revoked_at IS NULL", userID).
-		OrderExpr("id DESC").Scan(ctx)
+	err := q.idb.NewSelect().Model(&tokens).Relation("App").
+		Where("token.user_id = ? AND token.revoked_at IS NULL", userID).
+		OrderExpr("token.id DESC").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of user %d: %w", userID, err)
+	}
+	for _, t := range tokens {
+		dropMissingOwners(t)
 	}
 	return tokens, nil
 }

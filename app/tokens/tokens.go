@@ -59,6 +59,20 @@ type NewToken struct {
 // Issue creates a token for u and returns the raw secret, which is never
 // stored and cannot be shown again.
 func (p *Processor) Issue(ctx context.Context, u *models.User, in NewToken) (string, *models.Token, error) {
+	raw, t, err := p.Build(u, nil, in)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := p.db.CreateToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return raw, t, nil
+}
+
+// Build makes a token without storing it, so a caller can store it in a
+// transaction of its own. u is the user it acts for (nil for an app token),
+// app the OAuth app it was issued to (nil for a personal token).
+func (p *Processor) Build(u *models.User, app *models.App, in NewToken) (string, *models.Token, error) {
 	if utf8.RuneCountInString(in.Label) > MaxLabelLength {
 		return "", nil, errs.Invalid("label", "label_too_long", "label must be at most %d characters", MaxLabelLength)
 	}
@@ -70,26 +84,38 @@ func (p *Processor) Issue(ctx context.Context, u *models.User, in NewToken) (str
 		return "", nil, err
 	}
 	now := p.now().UTC()
-	t := &models.Token{UserID: u.ID, Hash: Hash(raw), Label: in.Label, Scopes: in.Scopes, CreatedAt: now, User: u}
+	t := &models.Token{Hash: Hash(raw), Label: in.Label, Scopes: in.Scopes, CreatedAt: now, User: u, App: app}
+	if u != nil {
+		t.UserID = u.ID
+	}
+	if app != nil {
+		t.AppID = app.ID
+	}
 	if in.TTL > 0 {
 		exp := now.Add(in.TTL)
 		t.ExpiresAt = &exp
-	}
-	if err := p.db.CreateToken(ctx, t); err != nil {
-		return "", nil, err
 	}
 	return raw, t, nil
 }
 
 // IssueFor lets a token holder mint another token. The new token may not
-// carry a scope the caller's token lacks, so "tokens" cannot widen access.
+// carry a scope the caller's token lacks, so "tokens" cannot widen access,
+// and it belongs to the caller's app, if any, so revoking the app revokes
+// what the app minted too.
 func (p *Processor) IssueFor(ctx context.Context, caller *models.Token, in NewToken) (string, *models.Token, error) {
 	for _, sc := range in.Scopes {
 		if !caller.Scopes.Has(sc) {
 			return "", nil, errs.Forbidden("scope_not_held", "this token cannot grant scope %q it does not have", sc)
 		}
 	}
-	return p.Issue(ctx, caller.User, in)
+	raw, t, err := p.Build(caller.User, caller.App, in)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := p.db.CreateToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return raw, t, nil
 }
 
 // Authenticate turns a raw bearer token into the token and its user.
@@ -105,7 +131,7 @@ func (p *Processor) Authenticate(ctx context.Context, raw string) (*models.Token
 		return nil, err
 	}
 	now := p.now()
-	if !t.Active(now) {
+	if !t.Active(now) || (t.AppID != 0 && t.App == nil) || (t.UserID != 0 && t.User == nil) {
 		return nil, errs.Unauthorized("invalid_token", "the access token is revoked or expired")
 	}
 	if err := p.db.TouchToken(ctx, t.ID, now.UTC()); err != nil {

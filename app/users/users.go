@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -37,6 +38,8 @@ type Processor struct {
 	bcryptCost int
 	keyGen     func() (privatePEM, publicPEM string, err error)
 	resolver   Resolver
+	decoyOnce  sync.Once
+	decoy      []byte // see decoyHash
 }
 
 // New returns a processor. bcryptCost 0 means bcrypt.DefaultCost; tests pass

@@ -17,7 +17,7 @@ import (
 	"github.com/pecan-social/pecan/models"
 )
 
-func newProcessor(t *testing.T, b testenv.Backend) *users.Processor {
+func newProcessor(t testing.TB, b testenv.Backend) *users.Processor {
 	t.Helper()
 	db, err := database.Open(b.DatabaseURL, 8)
 	if err != nil {
