@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -247,6 +248,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if stopAdmin, err := a.serveAdmin(); err != nil {
+		return err
+	} else if stopAdmin != nil {
+		defer stopAdmin()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -263,6 +269,28 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.Logger.Info("stopped serving: requests drained")
 	return nil
+}
+
+// serveAdmin starts the profiler listener when admin.listen is set, and
+// returns what stops it.
+func (a *App) serveAdmin() (func(), error) {
+	if a.Config.Admin.Listen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", a.Config.Admin.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("admin.listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	a.Logger.Info("profiler listening", "admin_listen", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // Close releases the stores.

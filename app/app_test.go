@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pecan-social/pecan/app"
 	"github.com/pecan-social/pecan/app/config"
@@ -44,5 +46,43 @@ func TestStartRefusedWhenRedisUnreachable(t *testing.T) {
 	// as plain-text lines on stderr.
 	if !strings.Contains(logs.String(), `"level":"WARN","msg":"redis client","detail":"connection pool: failed to dial`) {
 		t.Fatalf("go-redis messages not in the log:\n%s", logs.String())
+	}
+}
+
+// The profiler answers on admin.listen, and only there.
+func TestProfilerOnlyOnTheAdminListener(t *testing.T) {
+	cfg := config.Default()
+	cfg.Database.URL = "sqlite://" + filepath.Join(t.TempDir(), "pecan.db")
+	cfg.Admin.Listen = closedPort(t)
+	a, err := app.New(context.Background(), cfg, app.Options{Migrate: true, LogOutput: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+
+	get := func(url string) int {
+		for range 50 {
+			resp, err := http.Get(url)
+			if err == nil {
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return 0
+	}
+	if code := get("http://" + cfg.Admin.Listen + "/debug/pprof/"); code != 200 {
+		t.Fatalf("profiler on admin.listen: %d", code)
+	}
+	if code := get("http://" + ln.Addr().String() + "/debug/pprof/"); code != 404 {
+		t.Fatalf("profiler on the public listener: %d", code)
 	}
 }

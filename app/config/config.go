@@ -26,6 +26,14 @@ type Config struct {
 	OAuth      OAuthConfig      `koanf:"oauth"`
 	Log        LogConfig        `koanf:"log"`
 	Crosspost  CrosspostConfig  `koanf:"crosspost"`
+	Admin      AdminConfig      `koanf:"admin"`
+}
+
+// AdminConfig is the operator's own listener, for profiling.
+type AdminConfig struct {
+	// Listen serves Go's profiler (/debug/pprof/) on its own address;
+	// empty means off. It has no authentication: keep it on loopback.
+	Listen string `koanf:"listen"`
 }
 
 // DatabaseConfig names the SQL database.
@@ -122,7 +130,7 @@ func (c *Config) PublicURL() string { return c.Scheme + "://" + c.Host }
 func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateNetwork, c.validateStores, c.validateHTTP, c.validateLimits, c.validateDelivery, c.validateOAuth, c.validateRest,
-		c.validateCrosspost,
+		c.validateCrosspost, c.validateAdmin,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -230,6 +238,16 @@ func (c *Config) validateDelivery() error {
 	}
 	if d.BackoffMax < d.BackoffBase {
 		return keyError("delivery.backoff_max", "want at least delivery.backoff_base (%s), got %s", d.BackoffBase, d.BackoffMax)
+	}
+	return nil
+}
+
+func (c *Config) validateAdmin() error {
+	if c.Admin.Listen == "" {
+		return nil
+	}
+	if _, port, err := net.SplitHostPort(c.Admin.Listen); err != nil || port == "" {
+		return keyError("admin.listen", "want host:port like 127.0.0.1:6060, or empty for none; got %q", c.Admin.Listen)
 	}
 	return nil
 }
