@@ -94,13 +94,21 @@ func postOptions(c echo.Context) convert.PostOptions {
 // viewerOf loads what the caller did to the posts about to be shown and
 // how they stand with the authors.
 func (s *server) viewerOf(c echo.Context, list []*models.Post) (convert.Viewer, error) {
-	state, err := s.posts.StateFor(c.Request().Context(), viewer(c), list)
-	if err != nil {
-		return convert.Viewer{}, err
-	}
-	v, err := s.usersViewer(c, authors(list))
-	v.Bookmarked, v.Reposted = state.Bookmarked, state.Reposted
+	rel, state, err := s.graph.Standing(c.Request().Context(), viewer(c), authors(list), postIDs(list))
+	v := convert.Viewer{User: viewer(c), Relations: rel, Bookmarked: state.Bookmarked, Reposted: state.Reposted, PublicURL: s.cfg.PublicURL()}
 	return v, err
+}
+
+// postIDs are the posts shown, and the originals of reposts among them.
+func postIDs(list []*models.Post) []int64 {
+	ids := make([]int64, 0, len(list))
+	for _, p := range list {
+		ids = append(ids, p.ID)
+		if p.RepostOf != nil {
+			ids = append(ids, *p.RepostOf)
+		}
+	}
+	return ids
 }
 
 func authors(list []*models.Post) []*models.User {

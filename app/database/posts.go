@@ -252,32 +252,6 @@ func (q Queries) DeleteBookmark(ctx context.Context, userID, postID int64) (bool
 	return n == 1, err
 }
 
-// BookmarkedAmong returns which of postIDs the user has bookmarked.
-func (q Queries) BookmarkedAmong(ctx context.Context, userID int64, postIDs []int64) (map[int64]bool, error) {
-	var ids []int64
-	if len(postIDs) > 0 {
-		err := q.idb.NewSelect().Model((*models.Bookmark)(nil)).Column("post_id").
-			Where("user_id = ? AND post_id IN (?)", userID, bun.In(postIDs)).Scan(ctx, &ids)
-		if err != nil {
-			return nil, fmt.Errorf("bookmarks of user %d: %w", userID, err)
-		}
-	}
-	return asSet(ids), nil
-}
-
-// RepostedAmong returns which of postIDs the user has reposted.
-func (q Queries) RepostedAmong(ctx context.Context, userID int64, postIDs []int64) (map[int64]bool, error) {
-	var ids []int64
-	if len(postIDs) > 0 {
-		err := q.idb.NewSelect().Model((*models.Post)(nil)).Column("repost_of").
-			Where("user_id = ? AND repost_of IN (?)", userID, bun.In(postIDs)).Scan(ctx, &ids)
-		if err != nil {
-			return nil, fmt.Errorf("reposts of user %d: %w", userID, err)
-		}
-	}
-	return asSet(ids), nil
-}
-
 func asSet(ids []int64) map[int64]bool {
 	set := make(map[int64]bool, len(ids))
 	for _, id := range ids {

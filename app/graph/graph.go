@@ -159,10 +159,17 @@ type Relations struct {
 	YouFollow, FollowsYou, YouMuted, YouBlocked map[int64]bool
 }
 
-// RelationsWith loads the viewer's relations with users, four queries in all.
+// RelationsWith loads the viewer's relations with users, in one query.
 func (p *Processor) RelationsWith(ctx context.Context, viewer *models.User, users []*models.User) (Relations, error) {
+	r, _, err := p.Standing(ctx, viewer, users, nil)
+	return r, err
+}
+
+// Standing loads, in one query, the viewer's relations with users and
+// which of the posts (by id) they bookmarked and reposted.
+func (p *Processor) Standing(ctx context.Context, viewer *models.User, users []*models.User, postIDs []int64) (Relations, database.Standing, error) {
 	if viewer == nil {
-		return Relations{}, nil
+		return Relations{}, database.Standing{}, nil
 	}
 	ids := make([]int64, 0, len(users))
 	for _, u := range users {
@@ -170,22 +177,11 @@ func (p *Processor) RelationsWith(ctx context.Context, viewer *models.User, user
 			ids = append(ids, u.ID)
 		}
 	}
-	var r Relations
-	var err error
-	steps := []struct {
-		dst      *map[int64]bool
-		g        database.Graph
-		incoming bool
-	}{
-		{&r.YouFollow, database.Follows, false}, {&r.FollowsYou, database.Follows, true},
-		{&r.YouMuted, database.Mutes, false}, {&r.YouBlocked, database.Blocks, false},
+	s, err := p.db.StandingOf(ctx, viewer.ID, ids, postIDs)
+	if err != nil {
+		return Relations{}, s, err
 	}
-	for _, s := range steps {
-		if *s.dst, err = p.db.RelatedAmong(ctx, s.g, viewer.ID, ids, s.incoming); err != nil {
-			return Relations{}, err
-		}
-	}
-	return r, nil
+	return Relations{YouFollow: s.YouFollow, FollowsYou: s.FollowsYou, YouMuted: s.YouMuted, YouBlocked: s.YouBlocked}, s, nil
 }
 
 // Page lists one page of a user's follows, followers, mutes or blocks,

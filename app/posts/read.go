@@ -87,33 +87,3 @@ func (p *Processor) Revisions(ctx context.Context, id int64) (*models.Post, []*m
 	revs, err := p.db.Revisions(ctx, id)
 	return post, revs, err
 }
-
-// ViewerState says which posts the viewer bookmarked and reposted.
-type ViewerState struct {
-	Bookmarked map[int64]bool
-	Reposted   map[int64]bool
-}
-
-// StateFor loads the viewer's bookmarks and reposts among the posts shown
-// (and the originals of reposts), in two queries.
-func (p *Processor) StateFor(ctx context.Context, viewer *models.User, list []*models.Post) (ViewerState, error) {
-	if viewer == nil {
-		return ViewerState{}, nil
-	}
-	var ids []int64
-	for _, post := range list {
-		ids = append(ids, post.ID)
-		if post.RepostOf != nil {
-			ids = append(ids, *post.RepostOf)
-		}
-	}
-	bookmarked, err := p.db.BookmarkedAmong(ctx, viewer.ID, ids)
-	if err != nil {
-		return ViewerState{}, err
-	}
-	reposted, err := p.db.RepostedAmong(ctx, viewer.ID, ids)
-	if err != nil {
-		return ViewerState{}, err
-	}
-	return ViewerState{Bookmarked: bookmarked, Reposted: reposted}, nil
-}

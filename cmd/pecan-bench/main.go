@@ -34,6 +34,7 @@ type options struct {
 	ServerPID             int
 	PecanBin              string
 	ServerLogLevel        string
+	ServerEnv             []string // extra KEY=VALUE settings of the server under test
 	DBConns               int
 
 	Users, Posts, Follows, Active  int
@@ -82,6 +83,13 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "with --target: the server's process id on this machine, to report its RSS and CPU")
 	fs.StringVar(&o.PecanBin, "pecan-bin", "", "pecan binary to run (default: build ./cmd/pecan)")
 	fs.StringVar(&o.ServerLogLevel, "server-log-level", o.ServerLogLevel, "log.level of the server under test (its log goes to a file)")
+	fs.Func("server-env", "extra setting of the server under test as PECAN_KEY=VALUE, e.g. PECAN_ADMIN_LISTEN=127.0.0.1:6060 to profile it (repeatable)", func(v string) error {
+		if !strings.HasPrefix(v, "PECAN_") || !strings.Contains(v, "=") {
+			return fmt.Errorf("want PECAN_KEY=VALUE, got %q", v)
+		}
+		o.ServerEnv = append(o.ServerEnv, v)
+		return nil
+	})
 	fs.IntVar(&o.DBConns, "db-conns", o.DBConns, "database connections of the server (database.max_open_conns) and of the baseline")
 	fs.IntVar(&o.Users, "users", o.Users, "local users to seed")
 	fs.IntVar(&o.Posts, "posts", o.Posts, "posts to seed")

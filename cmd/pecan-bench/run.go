@@ -160,7 +160,7 @@ func startTwice(ctx context.Context, b *backend, o options, bin string, rep *rep
 		return nil, err
 	}
 	srv := &pecanServer{
-		bin: bin, env: serverEnv(b, port, o.ServerLogLevel, o.DBConns),
+		bin: bin, env: append(serverEnv(b, port, o.ServerLogLevel, o.DBConns), o.ServerEnv...),
 		url: "http://127.0.0.1:" + strconv.Itoa(port), logPath: filepath.Join(b.Dir, "server.log"),
 	}
 	for i := range 2 {
