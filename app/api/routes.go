@@ -75,6 +75,8 @@ func (s *server) routes() []route {
 		{http.MethodPost, "/webhooks/:id/rotate_secret", needs(models.ScopeWebhooks), "", s.rotateWebhookSecret},
 		{http.MethodGet, "/webhooks/:id/deliveries", needs(models.ScopeWebhooks), "", s.webhookDeliveries},
 		{http.MethodPost, "/webhooks/:id/deliveries/:delivery_id/redeliver", needs(models.ScopeWebhooks), "", s.redeliver},
+
+		{http.MethodGet, "/openapi.json", public, "", s.openAPI},
 	}
 }
 
