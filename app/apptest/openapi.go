@@ -1,12 +1,16 @@
 package apptest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -14,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/pecan-social/pecan/app/apidoc"
+	"github.com/pecan-social/pecan/client"
 )
 
 // document is the OpenAPI document, loaded once per test binary.
@@ -114,4 +119,41 @@ func mismatches(err error) string {
 	}
 	walk(err)
 	return strings.Join(lines, "\n")
+}
+
+// validating is an http.RoundTripper that checks each API answer against
+// the OpenAPI document, as Send does, for clients other than Send (the Go
+// client library).
+type validating struct {
+	srv  *Server
+	next http.RoundTripper
+}
+
+func (v validating) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := v.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err := v.srv.checkAnswer(req, resp, body); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Client is the Go client library, calling this server with token ("" for
+// none), with every answer checked against the OpenAPI document.
+func (s *Server) Client(t testing.TB, token string) *client.Client {
+	t.Helper()
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: validating{srv: s, next: http.DefaultTransport}}
+	c, err := client.New(s.URL, client.WithToken(token), client.WithHTTPClient(hc), client.WithUserAgent("apptest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
