@@ -88,7 +88,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := fmt.Sprintf("pecan: %d %s: %s", e.StatusCode, e.ErrorCode, e.Message)
+	s := fmt.Sprintf("server answered %d %s: %s", e.StatusCode, e.ErrorCode, e.Message)
 	if e.Field != "" {
 		s += " (field " + e.Field + ")"
 	}

@@ -75,6 +75,7 @@ func newRootCommand() *cobra.Command {
 		newMigrateCommand(flags),
 		newUserCommand(flags),
 		newTokenCommand(flags),
+		newPostCommand(),
 		newHealthcheckCommand(flags),
 		newVersionCommand(),
 	)
