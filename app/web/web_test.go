@@ -292,3 +292,23 @@ func TestPagesAreRateLimited(t *testing.T) {
 		t.Fatalf("429 page: %s, Retry-After %q", r.Header.Get("Content-Type"), r.Header.Get("Retry-After"))
 	}
 }
+
+// TestDocsPage: the API reference is a valid page whose only scripts are
+// Swagger UI's files, served from this server.
+func TestDocsPage(t *testing.T) {
+	srv := apptest.Start(t, testenv.New(t, "sqlite"))
+	r := srv.Do(t, apptest.Request{Method: "GET", Path: "/docs"}).Expect(t, 200)
+	if err := checkHTML(r.Body); err != nil {
+		t.Fatalf("/docs does not validate: %v", err)
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe-eval") || !strings.Contains(csp, "connect-src 'self'") {
+		t.Fatalf("/docs CSP %q", csp)
+	}
+	mustContain(t, "/docs", string(r.Body), `<script src="/docs/swagger-ui-bundle.js"></script>`, `<script src="/docs/docs.js"></script>`)
+	for _, f := range []string{"swagger-ui-bundle.js", "swagger-ui.css", "docs.js", "LICENSE"} {
+		srv.Do(t, apptest.Request{Method: "GET", Path: "/docs/" + f}).Expect(t, 200)
+	}
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/docs/web.go"}).Expect(t, 404)
+	srv.Do(t, apptest.Request{Method: "GET", Path: "/docs/README.md"}).Expect(t, 404)
+}
