@@ -96,6 +96,10 @@ func TestPagesInChromium(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		s := newSite(t, b, func(c *config.Config) { c.RateLimits.Enabled = false })
 		ctx, dir, base := browser(t), t.TempDir(), s.srv.URL
+		// What the browser is about to show validates, with no script.
+		for _, path := range []string{"/@alice", "/@alice/" + s.hello.ID, "/@bob/" + s.reply.ID, "/@alice/" + s.nsfw.ID} {
+			s.page(t, path, 200)
+		}
 
 		visit(t, ctx, base+"/@alice")
 		if got := eval[string](t, ctx, `document.querySelector("h1").textContent`); got != "Alice <Liddell>" {
