@@ -117,7 +117,9 @@ func TestDocumentsAreWhereTheirIDsSay(t *testing.T) {
 				}
 			}
 		}
-		get(t, srv, "/users/alice", "text/html").Expect(t, 406)
+		if page := get(t, srv, "/users/alice", "text/html").Expect(t, 200); !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("a browser at an actor's id gets %s, want the profile page", page.Header.Get("Content-Type"))
+		}
 		get(t, srv, "/users/nobody", acceptAS).Expect(t, 404)
 
 		actor := decode(t, get(t, srv, "/users/alice", acceptAS))

@@ -1,6 +1,7 @@
 package federation_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/pecan-social/pecan/app/apptest"
 	"github.com/pecan-social/pecan/app/config"
 	"github.com/pecan-social/pecan/app/testenv"
+	"github.com/pecan-social/pecan/client"
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -96,127 +98,146 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // TestTwoPecansFederate runs two Pecan servers, A and B, in one process:
 // bob on B follows alice on A by her handle, and everything either does
-// reaches the other side through signed deliveries.
+// reaches the other side through signed deliveries. The accounts act
+// through the Go client library, as a bot or an app would.
 func TestTwoPecansFederate(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
 		serverA := apptest.Start(t, b, localFederation)
 		serverB := apptest.Start(t, testenv.New(t, b.Name), localFederation)
 		alice, bob := newAccount(t, serverA, "alice"), newAccount(t, serverB, "bob")
+		a, bb := alice.client(t), bob.client(t)
+		follows := func(c *client.Client, handle string) bool {
+			u, err := c.User(ctx, "@"+handle)
+			return err == nil && u.YouFollow != nil && *u.YouFollow
+		}
+		followers := func() int64 {
+			me, err := a.User(ctx, "me")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return me.Counts.Followers
+		}
 
 		// bob follows alice by handle; A accepts; B records the follow.
-		var u user
-		bob.call(t, "PUT", "/v1/users/@"+alice.handle()+"/follow", nil).Expect(t, 200).Decode(t, &u)
-		if u.Username != alice.handle() {
-			t.Fatalf("followed %q, want %q", u.Username, alice.handle())
+		u, err := bb.Follow(ctx, "@"+alice.handle())
+		if err != nil || u.Username != alice.handle() {
+			t.Fatalf("followed %+v (%v), want %q", u, err, alice.handle())
 		}
-		eventually(t, "A accepts bob's follow", func() bool {
-			var got user
-			bob.call(t, "GET", "/v1/users/@"+alice.handle(), nil).Expect(t, 200).Decode(t, &got)
-			return got.YouFollow != nil && *got.YouFollow
-		})
-		alice.call(t, "GET", "/v1/users/me", nil).Expect(t, 200).Decode(t, &u)
-		if u.Counts.Followers != 1 {
-			t.Fatalf("alice has %d followers on A, want 1", u.Counts.Followers)
+		eventually(t, "A accepts bob's follow", func() bool { return follows(bb, alice.handle()) })
+		if n := followers(); n != 1 {
+			t.Fatalf("alice has %d followers on A, want 1", n)
 		}
 
 		// A second follower on B: A still sends each activity to B once,
 		// at its shared inbox.
-		carl := newAccount(t, serverB, "carl")
-		carl.call(t, "PUT", "/v1/users/@"+alice.handle()+"/follow", nil).Expect(t, 200)
-		eventually(t, "A accepts carl's follow", func() bool {
-			alice.call(t, "GET", "/v1/users/me", nil).Expect(t, 200).Decode(t, &u)
-			return u.Counts.Followers == 2
-		})
+		carl := newAccount(t, serverB, "carl").client(t)
+		if _, err := carl.Follow(ctx, "@"+alice.handle()); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "A accepts carl's follow", func() bool { return followers() == 2 })
 
 		// alice posts: it reaches bob's personal stream on B.
 		original := "Hello from A #pecan https://pecan.example/docs"
-		sent := alice.call(t, "POST", "/v1/posts", map[string]any{"text": original})
-		sent.Expect(t, 201)
-		var onA post
-		sent.Decode(t, &onA)
-		var onB post
+		onA, err := a.CreatePost(ctx, client.NewPost{Text: original})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var onB *client.Post
 		eventually(t, "alice's post reaches B", func() bool {
-			var ok bool
-			onB, ok = bob.postByText(t, "/v1/posts/streams/me", original)
-			return ok
+			onB = findPost(t, bb, client.Personal(), original)
+			return onB != nil
 		})
 		if onB.User.Username != alice.handle() || len(onB.Content.Entities.Tags) != 1 || len(onB.Content.Entities.Links) != 1 {
 			t.Fatalf("alice's post on B: %+v", onB)
 		}
 		var sentTo []string
-		err := serverA.App.DB.Bun.NewSelect().Table("deliveries").Column("target_url").
+		err = serverA.App.DB.Bun.NewSelect().Table("deliveries").Column("target_url").
 			Where("kind = ? AND event = ?", models.DeliveryActivityPub, models.EventPostCreated).Scan(t.Context(), &sentTo)
 		if err != nil || len(sentTo) != 1 || sentTo[0] != serverB.URL+"/inbox" {
 			t.Fatalf("the Create went to %v (%v), want B's shared inbox once", sentTo, err)
 		}
-		carl.call(t, "DELETE", "/v1/users/@"+alice.handle()+"/follow", nil).Expect(t, 200)
+		if _, err := carl.Unfollow(ctx, "@"+alice.handle()); err != nil {
+			t.Fatal(err)
+		}
 
 		// alice revises it: B shows the revision and keeps the original.
 		revised := "Hello again from A #pecan https://pecan.example/docs"
 		serverA.Clock.Advance(10 * time.Second) // an edit comes a while after the post
-		alice.call(t, "PUT", "/v1/posts/"+onA.ID, map[string]any{"text": revised}).Expect(t, 201)
+		if _, err := a.RevisePost(ctx, onA.ID, client.Revision{Text: revised}); err != nil {
+			t.Fatal(err)
+		}
 		eventually(t, "the revision reaches B", func() bool {
-			var got post
-			bob.call(t, "GET", "/v1/posts/"+onB.ID, nil).Expect(t, 200).Decode(t, &got)
-			return got.IsRevised && got.Content.Text == revised
+			got, err := bb.Post(ctx, onB.ID)
+			return err == nil && got.IsRevised && got.Text() == revised
 		})
-		revisions := bob.posts(t, "/v1/posts/"+onB.ID+"/revisions")
-		if len(revisions) != 1 || revisions[0].Content.Text != original {
-			t.Fatalf("revisions on B: %+v", revisions)
+		revisions, err := bb.Revisions(ctx, onB.ID)
+		if err != nil || len(revisions) != 1 || revisions[0].Text() != original {
+			t.Fatalf("revisions on B: %+v (%v)", revisions, err)
 		}
 
 		// bob replies, reposts and bookmarks on B: A sees all three.
 		reply := fmt.Sprintf("@%s nice one", alice.handle())
-		bob.call(t, "POST", "/v1/posts", map[string]any{"text": reply, "reply_to": onB.ID}).Expect(t, 201)
-		bob.call(t, "PUT", "/v1/posts/"+onB.ID+"/repost", nil).Expect(t, 201)
-		bob.call(t, "PUT", "/v1/posts/"+onB.ID+"/bookmark", nil).Expect(t, 200)
+		if _, err := bb.CreatePost(ctx, client.NewPost{Text: reply, ReplyTo: onB.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bb.Repost(ctx, onB.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bb.Bookmark(ctx, onB.ID, ""); err != nil {
+			t.Fatal(err)
+		}
 		eventually(t, "the reply, repost and bookmark reach A", func() bool {
-			var got post
-			alice.call(t, "GET", "/v1/posts/"+onA.ID, nil).Expect(t, 200).Decode(t, &got)
-			return got.Counts.Replies == 1 && got.Counts.Reposts == 1 && got.Counts.Bookmarks == 1
+			got, err := a.Post(ctx, onA.ID)
+			return err == nil && got.Counts.Replies == 1 && got.Counts.Reposts == 1 && got.Counts.Bookmarks == 1
 		})
 		// A bookmark taken back and made again counts again on A.
 		bookmarks := func(want int) func() bool {
 			return func() bool {
-				var got post
-				alice.call(t, "GET", "/v1/posts/"+onA.ID, nil).Expect(t, 200).Decode(t, &got)
-				return got.Counts.Bookmarks == want
+				got, err := a.Post(ctx, onA.ID)
+				return err == nil && got.Counts.Bookmarks == want
 			}
 		}
-		bob.call(t, "DELETE", "/v1/posts/"+onB.ID+"/bookmark", nil).Expect(t, 200)
+		if _, err := bb.Unbookmark(ctx, onB.ID); err != nil {
+			t.Fatal(err)
+		}
 		eventually(t, "the Undo Like reaches A", bookmarks(0))
-		bob.call(t, "PUT", "/v1/posts/"+onB.ID+"/bookmark", nil).Expect(t, 200)
+		if _, err := bb.Bookmark(ctx, onB.ID, ""); err != nil {
+			t.Fatal(err)
+		}
 		eventually(t, "the second Like reaches A", bookmarks(1))
 
-		thread := alice.posts(t, "/v1/posts/"+onA.ID+"/thread")
-		if len(thread) != 2 || thread[0].Content.Text != reply || thread[0].ReplyTo != onA.ID || thread[0].User.Username != bob.handle() {
-			t.Fatalf("thread on A: %+v", thread)
+		thread, err := a.Stream(ctx, client.Thread(onA.ID), client.Page{})
+		if err != nil || len(thread.Posts) != 2 || thread.Posts[0].Text() != reply || thread.Posts[0].ReplyTo != onA.ID ||
+			thread.Posts[0].User.Username != bob.handle() {
+			t.Fatalf("thread on A: %+v (%v)", thread, err)
 		}
 
 		// bob's mention of alice reaches her mentions stream on A.
 		mention := fmt.Sprintf("thinking of @%s today", alice.handle())
-		bob.call(t, "POST", "/v1/posts", map[string]any{"text": mention}).Expect(t, 201)
-		eventually(t, "the mention reaches alice", func() bool {
-			_, ok := alice.postByText(t, "/v1/users/me/mentions", mention)
-			return ok
-		})
+		if _, err := bb.CreatePost(ctx, client.NewPost{Text: mention}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the mention reaches alice", func() bool { return findPost(t, a, client.MentionsOf("me"), mention) != nil })
 
 		// alice deletes her post: it is deleted on B too.
-		alice.call(t, "DELETE", "/v1/posts/"+onA.ID, nil).Expect(t, 200)
+		if _, err := a.DeletePost(ctx, onA.ID); err != nil {
+			t.Fatal(err)
+		}
 		eventually(t, "the delete reaches B", func() bool {
-			var got post
-			bob.call(t, "GET", "/v1/posts/"+onB.ID, nil).Expect(t, 200).Decode(t, &got)
-			return got.IsDeleted && got.Content == nil
+			got, err := bb.Post(ctx, onB.ID)
+			return err == nil && got.IsDeleted && got.Content == nil
 		})
 
 		// bob unfollows: A drops the follow and sends him nothing more.
-		bob.call(t, "DELETE", "/v1/users/@"+alice.handle()+"/follow", nil).Expect(t, 200)
-		eventually(t, "A drops bob's follow", func() bool {
-			alice.call(t, "GET", "/v1/users/me", nil).Expect(t, 200).Decode(t, &u)
-			return u.Counts.Followers == 0
-		})
+		if _, err := bb.Unfollow(ctx, "@"+alice.handle()); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "A drops bob's follow", func() bool { return followers() == 0 })
 		after := "Nobody on B should see this"
-		alice.call(t, "POST", "/v1/posts", map[string]any{"text": after}).Expect(t, 201)
+		if _, err := a.CreatePost(ctx, client.NewPost{Text: after}); err != nil {
+			t.Fatal(err)
+		}
 		depths, err := serverA.App.DB.QueueDepths(t.Context())
 		if err != nil {
 			t.Fatal(err)
@@ -227,11 +248,29 @@ func TestTwoPecansFederate(t *testing.T) {
 			}
 		}
 		time.Sleep(200 * time.Millisecond)
-		if _, ok := bob.postByText(t, "/v1/posts/streams/global", after); ok {
+		if findPost(t, bb, client.Global(), after) != nil {
 			t.Fatal("a post made after the unfollow reached B")
 		}
 		assertNoFailedDeliveries(t, serverA, serverB)
 	})
+}
+
+// client is the account's Go API client.
+func (a account) client(t *testing.T) *client.Client { return a.srv.Client(t, a.token) }
+
+// findPost is the post with the given text on the first page of a stream.
+func findPost(t *testing.T, c *client.Client, s client.Stream, text string) *client.Post {
+	t.Helper()
+	page, err := c.Stream(context.Background(), s, client.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range page.Posts {
+		if page.Posts[i].Text() == text {
+			return &page.Posts[i]
+		}
+	}
+	return nil
 }
 
 // assertNoFailedDeliveries: every activity either server sent was

@@ -118,6 +118,7 @@ const (
 	Unified               // Personal plus posts mentioning the viewer
 	Mentions              // posts mentioning one user
 	Tag                   // posts with one normalised tag
+	Local                 // this instance's own posts of the global stream
 )
 
 // Filter says which stream and how to narrow it. Mutes and blocks apply to
@@ -246,6 +247,8 @@ func selectStream(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
 		return q.Where("post.thread_id = ?", f.ThreadID), "post.id"
 	case Global:
 		return q.Where("post.in_global"), "post.id" // served by posts_global_idx
+	case Local:
+		return q.Where("post.in_global AND post.ap_id IS NULL"), "post.id" // served by posts_local_idx
 	case Personal:
 		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?))", f.ViewerID, f.ViewerID), "post.id"
 	case Unified:

@@ -68,15 +68,14 @@ func activityJSON(c echo.Context, status int, v any) error {
 	return c.Blob(status, mediaActivity, b)
 }
 
-// wantsActivity reports whether the client asked for ActivityPub JSON.
+// wantsActivity reports whether the client asked for ActivityPub JSON;
+// anyone else (a browser, a link preview) gets the page. Either way the
+// answer varies with Accept.
 func wantsActivity(c echo.Context) bool {
+	c.Response().Header().Add("Vary", "Accept")
 	accept := c.Request().Header.Get("Accept")
 	return strings.Contains(accept, "application/activity+json") || strings.Contains(accept, "application/ld+json") ||
 		strings.Contains(accept, "application/json")
-}
-
-func notActivity() error {
-	return &errs.Error{Status: http.StatusNotAcceptable, Code: "not_acceptable", Message: "this document is served as application/activity+json"}
 }
 
 func (s *server) webfinger(c echo.Context) error {
@@ -134,7 +133,7 @@ func (s *server) instanceActor(c echo.Context) error {
 
 func (s *server) actor(c echo.Context) error {
 	if !wantsActivity(c) {
-		return notActivity()
+		return s.actorPage(c)
 	}
 	doc, err := s.fed.ActorDocument(c.Request().Context(), c.Param("name"))
 	if err != nil {
@@ -171,7 +170,7 @@ func (s *server) followCollection(followers bool) echo.HandlerFunc {
 
 func (s *server) apPost(c echo.Context) error {
 	if !wantsActivity(c) {
-		return notActivity()
+		return s.notePage(c)
 	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {

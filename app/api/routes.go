@@ -88,6 +88,7 @@ func (s *server) routes() []route {
 		{http.MethodGet, "/crosspost/targets", needs(models.ScopeWritePost), "", s.listTargets},
 		{http.MethodGet, "/crosspost/targets/:id", needs(models.ScopeWritePost), "", s.getTarget},
 		{http.MethodDelete, "/crosspost/targets/:id", needs(models.ScopeWritePost), "", s.deleteTarget},
+		{http.MethodGet, "/openapi.json", public, "", s.openAPI},
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/pecan-social/pecan/app/posts"
 	"github.com/pecan-social/pecan/app/tokens"
 	"github.com/pecan-social/pecan/app/users"
+	"github.com/pecan-social/pecan/app/web"
 	"github.com/pecan-social/pecan/app/webhooks"
 	"github.com/pecan-social/pecan/federation"
 	"github.com/pecan-social/pecan/streams"
@@ -74,9 +75,13 @@ type server struct {
 	checks      map[string]Checker
 	version     string
 	rateClasses map[string]rateClass
-	// federationRoutes are the ActivityPub and discovery routes, which the
-	// API middleware leaves alone.
+	// federationRoutes are the ActivityPub and discovery routes, and
+	// pageRoutes the web pages, which the API middleware leaves alone.
 	federationRoutes map[string]bool
+	pageRoutes       map[string]bool
+	// pages answer browsers, also at the ActivityPub ids of users and posts.
+	pages               *web.Pages
+	actorPage, notePage echo.HandlerFunc
 }
 
 // New builds the echo instance with every middleware and route.
@@ -85,7 +90,7 @@ func New(d Deps) *echo.Echo {
 		cfg: d.Config, logger: d.Logger, users: d.Users, tokens: d.Tokens, posts: d.Posts, graph: d.Graph, webhooks: d.Webhooks,
 		oauth: d.OAuth, fed: d.Fed, crosspost: d.Crosspost, streams: d.Streams, markers: d.Markers,
 		limiter: d.Limiter, checks: d.Checks, version: d.Version,
-		rateClasses: map[string]rateClass{}, federationRoutes: map[string]bool{},
+		rateClasses: map[string]rateClass{}, federationRoutes: map[string]bool{}, pageRoutes: map[string]bool{},
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -103,6 +108,7 @@ func New(d Deps) *echo.Echo {
 	if s.fed != nil {
 		s.registerFederation(e)
 	}
+	s.registerPages(e)
 
 	// The API middleware is global, not per group, so unknown paths and
 	// wrong methods are rate limited and answered in the pnut shape too.
@@ -128,7 +134,7 @@ func (s *server) skipOwnRules(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 			case "/healthz", "/readyz", "/metrics":
 				return next(c)
 			}
-			if s.federationRoutes[c.Path()] {
+			if s.federationRoutes[c.Path()] || s.pageRoutes[c.Path()] {
 				return next(c)
 			}
 			return wrapped(c)

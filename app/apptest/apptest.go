@@ -171,7 +171,8 @@ func (s *Server) Do(t testing.TB, r Request) *Response {
 	return resp
 }
 
-// Send is Do for goroutines, which may not call t.Fatal.
+// Send is Do for goroutines, which may not call t.Fatal. An answer from
+// the API that the OpenAPI document does not allow is an error.
 func (s *Server) Send(r Request) (*Response, error) {
 	body, contentType, err := encodeBody(r)
 	if err != nil {
@@ -201,6 +202,9 @@ func (s *Server) Send(r Request) (*Response, error) {
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAnswer(req, resp, raw); err != nil {
 		return nil, err
 	}
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}

@@ -76,6 +76,7 @@ func newRootCommand() *cobra.Command {
 		newUserCommand(flags),
 		newTokenCommand(flags),
 		newAppCommand(flags),
+		newPostCommand(),
 		newHealthcheckCommand(flags),
 		newVersionCommand(),
 	)
