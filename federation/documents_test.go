@@ -174,7 +174,7 @@ func TestAuthorsLoadWithoutSecrets(t *testing.T) {
 		if err != nil || len(loaded) != 1 || loaded[0].User.ID != id {
 			t.Fatalf("post: %v", err)
 		}
-		if u := loaded[0].User; u.PrivateKeyPEM != "" || u.PasswordHash != "" || u.PublicKeyPEM == "" {
+		if u := loaded[0].User; u.PrivateKeyPEM != "" || u.PasswordHash != "" || u.Username != "alice" {
 			t.Fatal("a post's author was loaded with its secrets")
 		}
 	})

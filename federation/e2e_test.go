@@ -195,7 +195,7 @@ func TestTwoPecansFederate(t *testing.T) {
 		bookmarks := func(want int) func() bool {
 			return func() bool {
 				got, err := a.Post(ctx, onA.ID)
-				return err == nil && got.Counts.Bookmarks == want
+				return err == nil && got.Counts.Bookmarks == int64(want)
 			}
 		}
 		if _, err := bb.Unbookmark(ctx, onB.ID); err != nil {

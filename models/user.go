@@ -56,11 +56,12 @@ type User struct {
 	FetchedAt      *time.Time `bun:"fetched_at"`
 }
 
-// OmitUserSecrets leaves out of a user query the columns no one needs to
-// show a user: loading every post's author should not carry password
-// hashes and private keys through the process.
-func OmitUserSecrets(q *bun.SelectQuery) *bun.SelectQuery {
-	return q.ExcludeColumn("password_hash", "private_key_pem")
+// UserSummary leaves out of a user query what showing a user never needs:
+// the password hash and private key (every post's author should not carry
+// secrets through the process) and the public key (a page of posts would
+// read and decode kilobytes of PEM for nothing).
+func UserSummary(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ExcludeColumn("password_hash", "private_key_pem", "public_key_pem")
 }
 
 // Remote reports whether the user lives on another server.

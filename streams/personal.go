@@ -47,7 +47,7 @@ func (s *Store) personalPosts(ctx context.Context, f Filter, page Page) (Result,
 		return Result{}, err
 	}
 	var posts []*models.Post
-	q := s.db.NewSelect().Model(&posts).Relation("User", models.OmitUserSecrets)
+	q := s.db.NewSelect().Model(&posts).Relation("User", models.UserSummary)
 	if len(followed) == s.maxAuthors {
 		q, _ = selectStream(q, f)
 		q = narrow(q, f)

@@ -232,7 +232,7 @@ func (s *Store) indexPage(ctx context.Context, f Filter, page Page, limit int) (
 }
 
 func (s *Store) query(dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery {
-	q, order := selectStream(s.db.NewSelect().Model(dst).Relation("User", models.OmitUserSecrets), f)
+	q, order := selectStream(s.db.NewSelect().Model(dst).Relation("User", models.UserSummary), f)
 	return paginate(narrow(q, f), order, page)
 }
 

@@ -71,7 +71,7 @@ func (q Queries) SetUserKeys(ctx context.Context, userID int64, publicPEM, priva
 // PostByAPID loads a remote post by its ActivityPub id.
 func (q Queries) PostByAPID(ctx context.Context, apID string) (*models.Post, error) {
 	p := new(models.Post)
-	err := q.idb.NewSelect().Model(p).Relation("User", models.OmitUserSecrets).Where("post.ap_id = ?", apID).Scan(ctx)
+	err := q.idb.NewSelect().Model(p).Relation("User", models.UserSummary).Where("post.ap_id = ?", apID).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "post "+apID)
 	}
@@ -239,7 +239,7 @@ func (q Queries) Usage(ctx context.Context, now time.Time) (InstanceUsage, error
 // the ActivityPub outbox.
 func (q Queries) PostsOfUser(ctx context.Context, userID, beforeID int64, limit int) ([]*models.Post, error) {
 	var out []*models.Post
-	sel := q.idb.NewSelect().Model(&out).Relation("User", models.OmitUserSecrets).Where("post.user_id = ? AND post.deleted_at IS NULL", userID)
+	sel := q.idb.NewSelect().Model(&out).Relation("User", models.UserSummary).Where("post.user_id = ? AND post.deleted_at IS NULL", userID)
 	if beforeID > 0 {
 		sel = sel.Where("post.id < ?", beforeID)
 	}

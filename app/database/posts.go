@@ -36,7 +36,7 @@ func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 // PostByID loads a post with its author.
 func (q Queries) PostByID(ctx context.Context, id int64) (*models.Post, error) {
 	p := new(models.Post)
-	err := q.idb.NewSelect().Model(p).Relation("User", models.OmitUserSecrets).Where("post.id = ?", id).Scan(ctx)
+	err := q.idb.NewSelect().Model(p).Relation("User", models.UserSummary).Where("post.id = ?", id).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("post %d", id))
 	}
@@ -49,7 +49,7 @@ func (q Queries) PostsByIDs(ctx context.Context, ids []int64) ([]*models.Post, e
 	if len(ids) == 0 {
 		return posts, nil
 	}
-	err := q.idb.NewSelect().Model(&posts).Relation("User", models.OmitUserSecrets).Where("post.id IN (?)", bun.In(ids)).Scan(ctx)
+	err := q.idb.NewSelect().Model(&posts).Relation("User", models.UserSummary).Where("post.id IN (?)", bun.In(ids)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load posts: %w", err)
 	}

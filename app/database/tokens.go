@@ -19,7 +19,7 @@ func (q Queries) CreateToken(ctx context.Context, t *models.Token) error {
 // TokenByHash loads the token with the given hash, its user and its app.
 func (q Queries) TokenByHash(ctx context.Context, hash string) (*models.Token, error) {
 	t := new(models.Token)
-	err := q.idb.NewSelect().Model(t).Relation("User", models.OmitUserSecrets).Relation("App").Where("token.hash = ?", hash).Scan(ctx)
+	err := q.idb.NewSelect().Model(t).Relation("User", models.UserSummary).Relation("App").Where("token.hash = ?", hash).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "token")
 	}

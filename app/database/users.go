@@ -49,7 +49,7 @@ func (q Queries) UsersByIDsOrNames(ctx context.Context, ids []int64, usernameKey
 	if len(ids) == 0 && len(usernameKeys) == 0 {
 		return users, nil
 	}
-	sel := q.idb.NewSelect().Model(&users).Apply(models.OmitUserSecrets)
+	sel := q.idb.NewSelect().Model(&users).Apply(models.UserSummary)
 	if len(ids) > 0 {
 		sel = sel.WhereOr("id IN (?)", bun.In(ids))
 	}

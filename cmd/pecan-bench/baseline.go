@@ -165,7 +165,7 @@ func (b *baseline) serve(page pageFunc) http.HandlerFunc {
 }
 
 // The columns bun selects for a post and, through Relation("User",
-// models.OmitUserSecrets), its author.
+// models.UserSummary), its author.
 const (
 	postColumns = `post.id, post.user_id, post.text, post.entities, post.is_nsfw, post.reply_to, post.thread_id,
 		post.repost_of, post.raw, post.source_name, post.is_revised, post.reply_count, post.repost_count,
