@@ -192,7 +192,7 @@ func TestTwoPecansFederate(t *testing.T) {
 			return err == nil && got.Counts.Replies == 1 && got.Counts.Reposts == 1 && got.Counts.Bookmarks == 1
 		})
 		// A bookmark taken back and made again counts again on A.
-		bookmarks := func(want int) func() bool {
+		bookmarks := func(want int64) func() bool {
 			return func() bool {
 				got, err := a.Post(ctx, onA.ID)
 				return err == nil && got.Counts.Bookmarks == int64(want)

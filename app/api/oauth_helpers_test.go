@@ -239,10 +239,12 @@ func (w *oauthWorld) exchangeForm(code, verifier string) url.Values {
 	}
 }
 
-// tokenCall POSTs to the token endpoint and decodes the JSON answer.
+// tokenCall POSTs to the token endpoint and decodes the JSON answer. It
+// uses the /v1 path so that apptest checks each answer against the OpenAPI
+// document; the oauth2 library's test covers the root path.
 func (w *oauthWorld) tokenCall(t *testing.T, form url.Values) (int, map[string]any) {
 	t.Helper()
-	resp := w.srv.Do(t, apptest.Request{Method: "POST", Path: "/oauth/access_token", Body: form.Encode(),
+	resp := w.srv.Do(t, apptest.Request{Method: "POST", Path: "/v1/oauth/access_token", Body: form.Encode(),
 		ContentType: "application/x-www-form-urlencoded"})
 	var body map[string]any
 	if err := json.Unmarshal(resp.Body, &body); err != nil {
