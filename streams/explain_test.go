@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/migrate"
 
 	"github.com/pecan-social/pecan/app/database"
@@ -78,7 +79,7 @@ func TestExplainStreamPlans(t *testing.T) {
 			}
 			read, follows := 0, 0
 			for _, q := range queries {
-				text, byTable := explain(t, db, q)
+				text, byTable := explain(t, db, q.text, q.args)
 				for table, n := range byTable {
 					if table == "follows" {
 						follows += n
@@ -86,7 +87,7 @@ func TestExplainStreamPlans(t *testing.T) {
 						read += n
 					}
 				}
-				t.Logf("%s:\n%s\n%s", name, q, text)
+				t.Logf("%s:\n%s %v\n%s", name, q.text, q.args, text)
 			}
 			limit := maxRowsPerPageRow * (abs(page.Count) + 1)
 			t.Logf("%s: %d statements read %d rows, and %d of follows (limits %d and %d)", name, len(queries), read, follows, limit, 2*tc.follows)
@@ -156,10 +157,17 @@ func seedExplainDB(t *testing.T) *bun.DB {
 }
 
 // recorder is a bun query hook that keeps the statements run with a
-// context it marked, so the test explains what the store really sends.
+// context it marked, so the test explains what the store really sends;
+// prepared ones with their parameters, from database.WithStatementLog.
 type recorder struct {
 	mu      sync.Mutex
-	queries []string
+	queries []statement
+	args    map[string][]any
+}
+
+type statement struct {
+	text string
+	args []any // nil: the values are in the text
 }
 
 type recording struct{}
@@ -172,16 +180,21 @@ func (r *recorder) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.queries = append(r.queries, e.Query)
+	r.queries = append(r.queries, statement{text: e.Query, args: r.args[e.Query]})
 }
 
 // run calls fn with a recording context and returns what it ran.
-func (r *recorder) run(t *testing.T, fn func(context.Context) (streams.Result, error)) ([]string, streams.Result) {
+func (r *recorder) run(t *testing.T, fn func(context.Context) (streams.Result, error)) ([]statement, streams.Result) {
 	t.Helper()
 	r.mu.Lock()
-	r.queries = nil
+	r.queries, r.args = nil, map[string][]any{}
 	r.mu.Unlock()
-	res, err := fn(context.WithValue(context.Background(), recording{}, true))
+	ctx := database.WithStatementLog(context.WithValue(context.Background(), recording{}, true), func(query string, args []any) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.args[query] = args
+	})
+	res, err := fn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,17 +204,35 @@ func (r *recorder) run(t *testing.T, fn func(context.Context) (streams.Result, e
 }
 
 // explain runs one statement under EXPLAIN ANALYZE and returns its plan as
-// text and the rows its table scans read, by table.
-func explain(t *testing.T, db *bun.DB, query string) (string, map[string]int) {
+// text and the rows its table scans read, by table. A prepared statement
+// is explained with the generic plan PostgreSQL moves to after a few
+// runs, which cannot see its parameters' values: it must read O(count)
+// rows too.
+func explain(t *testing.T, db *bun.DB, query string, args []any) (string, map[string]int) {
 	t.Helper()
 	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	run := query
+	if args != nil {
+		for _, setup := range []string{"SET plan_cache_mode = force_generic_plan", "PREPARE explained AS " + query} {
+			if _, err := conn.ExecContext(ctx, setup); err != nil {
+				t.Fatalf("%s: %v", setup, err)
+			}
+		}
+		defer conn.ExecContext(ctx, "DEALLOCATE explained; RESET plan_cache_mode") //nolint:errcheck
+		run = conn.NewRaw("EXECUTE explained (?)", bun.In(literals(args))).String()
+	}
 	var lines []string
-	if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+query).Scan(ctx, &lines); err != nil {
-		t.Fatalf("explain %s: %v", query, err)
+	if err := conn.NewRaw("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+run).Scan(ctx, &lines); err != nil {
+		t.Fatalf("explain %s: %v", run, err)
 	}
 	var doc string
-	if err := db.NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+query).Scan(ctx, &doc); err != nil {
-		t.Fatalf("explain %s: %v", query, err)
+	if err := conn.NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+run).Scan(ctx, &doc); err != nil {
+		t.Fatalf("explain %s: %v", run, err)
 	}
 	var plans []struct{ Plan planNode }
 	if err := json.Unmarshal([]byte(doc), &plans); err != nil || len(plans) != 1 {
@@ -217,6 +248,18 @@ func explain(t *testing.T, db *bun.DB, query string) (string, map[string]int) {
 	sort.Strings(parts)
 	text := fmt.Sprintf("%s\n-- rows read by table scans: %d (%s)\n", strings.Join(lines, "\n"), total, strings.Join(parts, ", "))
 	return text, byTable
+}
+
+// literals makes parameters writable as SQL: lists as arrays.
+func literals(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+		if ids, ok := a.([]int64); ok {
+			out[i] = pgdialect.Array(ids)
+		}
+	}
+	return out
 }
 
 // planNode is the part of a JSON plan node that says how many rows it

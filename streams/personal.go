@@ -7,7 +7,9 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -47,14 +49,20 @@ func (s *Store) personalPosts(ctx context.Context, f Filter, page Page) (Result,
 		return Result{}, err
 	}
 	var posts []*models.Post
+	// The walk may be a prepared statement; the per-author ranges may not
+	// (see database.NewParams).
+	p := database.InlineParams(s.db)
+	if len(followed) == s.maxAuthors {
+		p = database.NewParams(s.db)
+	}
 	q := s.db.NewSelect().Model(&posts).Relation("User", models.UserSummary)
 	if len(followed) == s.maxAuthors {
-		q, _ = selectStream(q, f)
-		q = narrow(q, f)
+		q, _ = selectStream(p, q, f)
+		q = narrow(p, q, f)
 	} else {
-		q = q.Where("post.id IN (?)", s.authorsPage(append(followed, f.ViewerID), f, page))
+		q = q.Where("post.id IN (?)", s.authorsPage(p, append(followed, f.ViewerID), f, page))
 	}
-	if err := paginate(q, "post.id", page).Scan(ctx); err != nil {
+	if err := paginate(p, q, "post.id", page).Conn(p.Conn()).Scan(ctx); err != nil {
 		return Result{}, fmt.Errorf("stream of user %d: %w", f.ViewerID, err)
 	}
 	return trim(posts, page), nil
@@ -66,8 +74,9 @@ func (s *Store) followed(ctx context.Context, viewerID int64, limit int) ([]int6
 	if limit <= 0 {
 		return nil, nil
 	}
-	err := s.db.NewSelect().Table("follows").Column("followee_id").Where("follower_id = ?", viewerID).
-		Limit(int64(limit)).Scan(ctx, &ids)
+	p := database.NewParams(s.db)
+	err := s.db.NewSelect().Table("follows").Column("followee_id").Where("follower_id = ?", p.Arg(viewerID)).
+		Limit(int64(limit)).Conn(p.Conn()).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("followees of user %d: %w", viewerID, err)
 	}
@@ -81,26 +90,23 @@ func (s *Store) followed(ctx context.Context, viewerID int64, limit int) ([]int6
 // UNION ALL of one range per author. On unified, the posts mentioning the
 // viewer are one more range, read through post_mentions, and UNION drops a
 // post found twice.
-func (s *Store) authorsPage(authors []int64, f Filter, page Page) *bun.RawQuery {
+func (s *Store) authorsPage(p *database.Params, authors []int64, f Filter, page Page) *bun.RawQuery {
 	var parts []string
 	var args []any
 	if s.db.Dialect().Name() == dialect.PG {
-		values := strings.Repeat("(?), ", len(authors)-1) + "(?)"
-		for _, author := range authors {
-			args = append(args, author)
-		}
-		parts = append(parts, "SELECT p.id FROM (VALUES "+values+") AS a (uid) CROSS JOIN LATERAL (?) AS p")
-		args = append(args, s.authorRange(bun.Safe("a.uid"), f, page))
+		// One array parameter, so any number of authors is one statement.
+		parts = append(parts, "SELECT p.id FROM unnest(?::bigint[]) AS a (uid) CROSS JOIN LATERAL (?) AS p")
+		args = append(args, p.Arg(pgdialect.Array(authors)), s.authorRange(p, bun.Safe("a.uid"), f, page))
 	} else {
 		for _, author := range authors {
-			parts, args = append(parts, "SELECT id FROM (?) AS a"), append(args, s.authorRange(author, f, page))
+			parts, args = append(parts, "SELECT id FROM (?) AS a"), append(args, s.authorRange(p, author, f, page))
 		}
 	}
 	union := " UNION ALL "
 	if f.Kind == Unified {
 		q := s.db.NewSelect().TableExpr("post_mentions AS m").Join("JOIN posts AS post ON post.id = m.post_id").
-			Column("post.id").Where("m.user_id = ?", f.ViewerID)
-		parts, args = append(parts, "SELECT id FROM (?) AS m"), append(args, paginate(narrow(q, f), "m.post_id", page))
+			Column("post.id").Where("m.user_id = ?", p.Arg(f.ViewerID))
+		parts, args = append(parts, "SELECT id FROM (?) AS m"), append(args, paginate(p, narrow(p, q, f), "m.post_id", page))
 		union = " UNION "
 	}
 	sql := "SELECT id FROM (" + strings.Join(parts, union) + ") AS page ORDER BY id ? LIMIT ?"
@@ -109,7 +115,7 @@ func (s *Store) authorsPage(authors []int64, f Filter, page Page) *bun.RawQuery 
 
 // authorRange is one page of one author's posts, read backwards (or, for
 // a negative count, forwards) through posts_user_idx.
-func (s *Store) authorRange(author any, f Filter, page Page) *bun.SelectQuery {
+func (s *Store) authorRange(p *database.Params, author any, f Filter, page Page) *bun.SelectQuery {
 	q := s.db.NewSelect().TableExpr("posts AS post").Column("post.id").Where("post.user_id = ?", author)
-	return paginate(narrow(q, f), "post.id", page)
+	return paginate(p, narrow(p, q, f), "post.id", page)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
+	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/models"
 )
@@ -146,7 +147,11 @@ func (s *Store) Posts(ctx context.Context, f Filter, page Page) (Result, error) 
 		return s.personalPosts(ctx, f, page)
 	}
 	var posts []*models.Post
-	if err := s.query(&posts, f, page).Scan(ctx); err != nil {
+	p := database.InlineParams(s.db)
+	if f.Kind == Global {
+		p = database.NewParams(s.db) // see TestExplainStreamPlans
+	}
+	if err := s.query(p, &posts, f, page).Conn(p.Conn()).Scan(ctx); err != nil {
 		return Result{}, fmt.Errorf("stream: %w", err)
 	}
 	return trim(posts, page), nil
@@ -172,8 +177,9 @@ func (s *Store) indexedPosts(ctx context.Context, f Filter, page Page) (Result, 
 			break // the index ran out: what was collected is the page
 		}
 		var posts []*models.Post
-		q := s.db.NewSelect().Model(&posts).Where("post.id IN (?)", bun.In(ids))
-		if err := narrow(q, f).OrderExpr("post.id ?", direction(page)).Scan(ctx); err != nil {
+		p := database.NewParams(s.db)
+		q := s.db.NewSelect().Model(&posts).Where("post.id ?", p.In(ids))
+		if err := narrow(p, q, f).OrderExpr("post.id ?", direction(page)).Conn(p.Conn()).Scan(ctx); err != nil {
 			return Result{}, fmt.Errorf("stream: %w", err)
 		}
 		out = append(out, posts...)
@@ -205,7 +211,8 @@ func (s *Store) attachAuthors(ctx context.Context, posts []*models.Post) error {
 		ids[i] = p.UserID
 	}
 	var users []*models.User
-	if err := s.db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	p := database.NewParams(s.db)
+	if err := s.db.NewSelect().Model(&users).Where("id ?", p.In(ids)).Conn(p.Conn()).Scan(ctx); err != nil {
 		return fmt.Errorf("authors of a page: %w", err)
 	}
 	byID := make(map[int64]*models.User, len(users))
@@ -223,46 +230,49 @@ func (s *Store) indexPage(ctx context.Context, f Filter, page Page, limit int) (
 	if f.Kind == Mentions {
 		table, key, value = "post_mentions", "user_id", f.UserID
 	}
-	q := s.db.NewSelect().TableExpr("? AS ix", bun.Ident(table)).Column("ix.post_id").Where("? = ?", bun.Ident("ix."+key), value)
+	p := database.NewParams(s.db)
+	q := s.db.NewSelect().TableExpr("? AS ix", bun.Ident(table)).Column("ix.post_id").Where("? = ?", bun.Ident("ix."+key), p.Arg(value))
 	var ids []int64
-	if err := paginate(q, "ix.post_id", page).Limit(int64(limit)).Scan(ctx, &ids); err != nil {
+	if err := paginate(p, q, "ix.post_id", page).Limit(int64(limit)).Conn(p.Conn()).Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("stream index %s: %w", table, err)
 	}
 	return ids, nil
 }
 
-func (s *Store) query(dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery {
-	q, order := selectStream(s.db.NewSelect().Model(dst).Relation("User", models.UserSummary), f)
-	return paginate(narrow(q, f), order, page)
+func (s *Store) query(p *database.Params, dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery {
+	q, order := selectStream(p, s.db.NewSelect().Model(dst).Relation("User", models.UserSummary), f)
+	return paginate(p, narrow(p, q, f), order, page)
 }
 
 // selectStream picks the stream's posts and the column it is ordered by:
 // streams found through an index table walk that table's index, so a page
 // reads count rows, not the stream's history.
-func selectStream(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
+func selectStream(p *database.Params, q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
 	switch f.Kind {
 	case UserPosts:
-		return q.Where("post.user_id = ?", f.UserID), "post.id"
+		return q.Where("post.user_id = ?", p.Arg(f.UserID)), "post.id"
 	case Thread:
-		return q.Where("post.thread_id = ?", f.ThreadID), "post.id"
+		return q.Where("post.thread_id = ?", p.Arg(f.ThreadID)), "post.id"
 	case Global:
 		return q.Where("post.in_global"), "post.id" // served by posts_global_idx
 	case Local:
 		return q.Where("post.in_global AND post.ap_id IS NULL"), "post.id" // served by posts_local_idx
 	case Personal:
-		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?))", f.ViewerID, f.ViewerID), "post.id"
+		viewer := p.Arg(f.ViewerID)
+		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?))", viewer, viewer), "post.id"
 	case Unified:
+		viewer := p.Arg(f.ViewerID)
 		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?) OR post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?))",
-			f.ViewerID, f.ViewerID, f.ViewerID), "post.id"
+			viewer, viewer, viewer), "post.id"
 	case Mentions:
-		return q.Where("post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?)", f.UserID), "post.id"
+		return q.Where("post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?)", p.Arg(f.UserID)), "post.id"
 	default: // Tag
-		return q.Where("post.id IN (SELECT post_id FROM post_tags WHERE tag = ?)", f.Tag), "post.id"
+		return q.Where("post.id IN (SELECT post_id FROM post_tags WHERE tag = ?)", p.Arg(f.Tag)), "post.id"
 	}
 }
 
 // narrow applies what the viewer asked to see and what they hid.
-func narrow(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
+func narrow(p *database.Params, q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	if !f.IncludeDeleted {
 		q = q.Where("post.deleted_at IS NULL")
 	}
@@ -273,12 +283,13 @@ func narrow(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 		return q
 	}
 	// A repost shows the reposted post, so it hides with that post's author.
-	hidden, args := hiddenUsers(f)
+	viewer := p.Arg(f.ViewerID)
+	hidden, args := hiddenUsers(viewer, f)
 	q = q.Where("post.user_id NOT IN ("+hidden+")", args...).
 		Where("(post.repost_of_user_id IS NULL OR post.repost_of_user_id NOT IN ("+hidden+"))", args...)
 	if !f.IncludeDirected && (f.Kind == Personal || f.Kind == Unified) {
 		q = q.Where(`NOT EXISTS (SELECT 1 FROM post_mentions AS dm WHERE dm.post_id = post.id AND dm.is_leading
-			AND dm.user_id <> ? AND dm.user_id NOT IN (SELECT followee_id FROM follows WHERE follower_id = ?))`, f.ViewerID, f.ViewerID)
+			AND dm.user_id <> ? AND dm.user_id NOT IN (SELECT followee_id FROM follows WHERE follower_id = ?))`, viewer, viewer)
 	}
 	return q
 }
@@ -286,26 +297,28 @@ func narrow(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 // hiddenUsers is the SQL, and its arguments, that lists whom the viewer
 // must not see: those they block, those who block them and, unless they
 // asked for muted posts, those they mute.
-func hiddenUsers(f Filter) (string, []any) {
+func hiddenUsers(viewer any, f Filter) (string, []any) {
 	sql := "SELECT blocked_id FROM blocks WHERE user_id = ? UNION ALL SELECT user_id FROM blocks WHERE blocked_id = ?"
-	args := []any{f.ViewerID, f.ViewerID}
+	args := []any{viewer, viewer}
 	if !f.IncludeMuted {
 		sql += " UNION ALL SELECT muted_id FROM mutes WHERE user_id = ?"
-		args = append(args, f.ViewerID)
+		args = append(args, viewer)
 	}
 	return sql, args
 }
 
 // paginate bounds the query by ids on the ordering column and reads one row
 // more than asked, to know whether there are more.
-func paginate(q *bun.SelectQuery, column string, page Page) *bun.SelectQuery {
+func paginate(p *database.Params, q *bun.SelectQuery, column string, page Page) *bun.SelectQuery {
 	col := bun.Safe(column)
 	if page.BeforeID > 0 {
-		q = q.Where("? < ?", col, page.BeforeID)
+		q = q.Where("? < ?", col, p.Arg(page.BeforeID))
 	}
 	if page.SinceID > 0 {
-		q = q.Where("? > ?", col, page.SinceID)
+		q = q.Where("? > ?", col, p.Arg(page.SinceID))
 	}
+	// The limit stays in the text: it is one of a few counts, and a plan
+	// made for it is better than a generic one.
 	return q.OrderExpr("? ?", col, direction(page)).Limit(int64(abs(page.Count) + 1))
 }
 
@@ -360,8 +373,9 @@ type BookmarkResult struct {
 // Bookmarks pages through a user's bookmarks in the order they were made.
 func (s *Store) Bookmarks(ctx context.Context, userID int64, page Page) (BookmarkResult, error) {
 	var rows []models.Bookmark
-	q := s.db.NewSelect().Model(&rows).Where("user_id = ?", userID)
-	if err := paginate(q, "bookmark.id", page).Scan(ctx); err != nil {
+	p := database.InlineParams(s.db)
+	q := s.db.NewSelect().Model(&rows).Where("user_id = ?", p.Arg(userID))
+	if err := paginate(p, q, "bookmark.id", page).Conn(p.Conn()).Scan(ctx); err != nil {
 		return BookmarkResult{}, fmt.Errorf("bookmarks of user %d: %w", userID, err)
 	}
 	rows, more := trimPage(rows, page)
@@ -385,7 +399,8 @@ func (s *Store) postsByID(ctx context.Context, rows []models.Bookmark) (map[int6
 	}
 	var posts []*models.Post
 	if len(ids) > 0 {
-		if err := s.db.NewSelect().Model(&posts).Where("post.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		p := database.NewParams(s.db)
+		if err := s.db.NewSelect().Model(&posts).Where("post.id ?", p.In(ids)).Conn(p.Conn()).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("bookmarked posts: %w", err)
 		}
 	}

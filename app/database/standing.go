@@ -3,9 +3,6 @@ package database
 import (
 	"context"
 	"fmt"
-
-	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/schema"
 )
 
 // Standing is how a viewer stands with the users and posts of one page:
@@ -27,20 +24,21 @@ func (q Queries) StandingOf(ctx context.Context, viewerID int64, userIDs, postID
 	if len(userIDs) == 0 && len(postIDs) == 0 {
 		return s, nil
 	}
-	users, posts := nonEmpty(userIDs), nonEmpty(postIDs)
+	p := NewParams(q.idb)
+	viewer, users, posts := p.Arg(viewerID), p.In(userIDs), p.In(postIDs)
 	var rows []struct {
 		Kind string `bun:"kind"`
 		ID   int64  `bun:"id"`
 	}
 	err := q.idb.NewRaw(`
-		SELECT 'f' AS kind, followee_id AS id FROM follows WHERE follower_id = ? AND followee_id IN (?)
-		UNION ALL SELECT 'r', follower_id FROM follows WHERE followee_id = ? AND follower_id IN (?)
-		UNION ALL SELECT 'm', muted_id FROM mutes WHERE user_id = ? AND muted_id IN (?)
-		UNION ALL SELECT 'b', blocked_id FROM blocks WHERE user_id = ? AND blocked_id IN (?)
-		UNION ALL SELECT 'k', post_id FROM bookmarks WHERE user_id = ? AND post_id IN (?)
-		UNION ALL SELECT 'p', repost_of FROM posts WHERE user_id = ? AND repost_of IN (?)`,
-		viewerID, users, viewerID, users, viewerID, users, viewerID, users, viewerID, posts, viewerID, posts,
-	).Scan(ctx, &rows)
+		SELECT 'f' AS kind, followee_id AS id FROM follows WHERE follower_id = ? AND followee_id ?
+		UNION ALL SELECT 'r', follower_id FROM follows WHERE followee_id = ? AND follower_id ?
+		UNION ALL SELECT 'm', muted_id FROM mutes WHERE user_id = ? AND muted_id ?
+		UNION ALL SELECT 'b', blocked_id FROM blocks WHERE user_id = ? AND blocked_id ?
+		UNION ALL SELECT 'k', post_id FROM bookmarks WHERE user_id = ? AND post_id ?
+		UNION ALL SELECT 'p', repost_of FROM posts WHERE user_id = ? AND repost_of ?`,
+		viewer, users, viewer, users, viewer, users, viewer, users, viewer, posts, viewer, posts,
+	).Conn(p.Conn()).Scan(ctx, &rows)
 	if err != nil {
 		return s, fmt.Errorf("standing of user %d: %w", viewerID, err)
 	}
@@ -51,13 +49,4 @@ func (q Queries) StandingOf(ctx context.Context, viewerID int64, userIDs, postID
 		sets[r.Kind][r.ID] = true
 	}
 	return s, nil
-}
-
-// nonEmpty is ids for an IN list; an empty list (which SQL cannot say)
-// becomes one id no row has.
-func nonEmpty(ids []int64) schema.QueryAppender {
-	if len(ids) == 0 {
-		return bun.In([]int64{0})
-	}
-	return bun.In(ids)
 }

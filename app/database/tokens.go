@@ -19,7 +19,9 @@ func (q Queries) CreateToken(ctx context.Context, t *models.Token) error {
 // TokenByHash loads the token with the given hash, its user and its app.
 func (q Queries) TokenByHash(ctx context.Context, hash string) (*models.Token, error) {
 	t := new(models.Token)
-	err := q.idb.NewSelect().Model(t).Relation("User", models.UserSummary).Relation("App").Where("token.hash = ?", hash).Scan(ctx)
+	p := NewParams(q.idb) // on every signed-in request
+	err := q.idb.NewSelect().Model(t).Relation("User", models.UserSummary).Relation("App").
+		Where("token.hash = ?", p.Arg(hash)).Conn(p.Conn()).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "token")
 	}

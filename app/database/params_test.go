@@ -1,0 +1,72 @@
+package database_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/pecan-social/pecan/app/database"
+	"github.com/pecan-social/pecan/app/testenv"
+)
+
+// TestParamsAnswerAsInline runs the same queries prepared (on PostgreSQL)
+// and with the values in the text, many times over from many goroutines
+// so that pooled connections reuse their cached statements, and wants the
+// same rows every time: lists empty, of one and of many ids, a value used
+// twice, and a text value with a quote in it.
+func TestParamsAnswerAsInline(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db, err := database.Open(b.DatabaseURL, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Bun.ExecContext(ctx, "CREATE TABLE notes (id BIGINT PRIMARY KEY, owner BIGINT NOT NULL, body TEXT NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 30; i++ {
+			if _, err := db.Bun.NewRaw("INSERT INTO notes VALUES (?, ?, ?)", i, i%3, fmt.Sprintf("it's note %d", i)).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := [][]int64{nil, {7}, {1, 2, 3, 29, 30, 99}}
+		var wg sync.WaitGroup
+		for worker := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for round := range 20 {
+					ids := cases[(worker+round)%len(cases)]
+					want, err1 := notes(database.InlineParams(db.Bun), db.Bun, ids)
+					got, err2 := notes(database.NewParams(db.Bun), db.Bun, ids)
+					if err1 != nil || err2 != nil || !slices.Equal(got, want) {
+						t.Errorf("ids %v: prepared %v (%v), inline %v (%v)", ids, got, err2, want, err1)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if got, err := notes(database.NewParams(db.Bun), db.Bun, []int64{1, 2, 3, 4, 12, 13}); err != nil || !slices.Equal(got, []int64{3, 12, 13}) {
+			t.Errorf("notes among 1-4, 12, 13: %v (%v), want [3 12 13]", got, err)
+		}
+	})
+}
+
+// notes is the ids, among ids, of the notes owned by 0, or past 10 and
+// owned by someone else, or with the body of note 3; the owner is one
+// parameter used twice.
+func notes(p *database.Params, db *bun.DB, ids []int64) ([]int64, error) {
+	owner, body := p.Arg(int64(0)), p.Arg("it's note 3")
+	var out []int64
+	err := db.NewSelect().Table("notes").Column("id").
+		Where("id ?", p.In(ids)).
+		Where("(owner = ? OR body = ? OR (owner <> ? AND id > 10))", owner, body, owner).
+		Order("id").Conn(p.Conn()).Scan(context.Background(), &out)
+	return out, err
+}
