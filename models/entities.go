@@ -2,8 +2,8 @@ package models
 
 import (
 	"database/sql/driver"
-	"encoding/json"
 	"fmt"
+	"github.com/segmentio/encoding/json"
 )
 
 // Link is a link entity. Pos and Len count code points of the post text.

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"encoding/json"
+	"github.com/segmentio/encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
