@@ -34,7 +34,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		meta := metaFor(err)
-		if meta.Code >= http.StatusInternalServerError {
+		if meta.ErrorCode == "internal_error" {
 			meta.ErrorID = newErrorID()
 			logger.ErrorContext(c.Request().Context(), "request failed",
 				"error", err.Error(), "error_id", meta.ErrorID,
@@ -50,7 +50,8 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 }
 
 func metaFor(err error) Meta {
-	if e, ok := errs.As(err); ok && e.Status < http.StatusInternalServerError {
+	// A 503 says the server is busy, which the client may know and act on.
+	if e, ok := errs.As(err); ok && (e.Status < http.StatusInternalServerError || e.Status == http.StatusServiceUnavailable) {
 		return Meta{Code: e.Status, ErrorMessage: e.Message, ErrorCode: e.Code, Field: e.Field}
 	}
 	var he *echo.HTTPError

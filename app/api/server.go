@@ -102,6 +102,7 @@ func New(d Deps) *echo.Echo {
 	e.Use(s.recoverPanics)
 	e.Use(s.logRequests)
 	e.Use(metricsMiddleware(d.Registry))
+	e.Use(limitInFlight(d.Config.HTTP.MaxInFlight, d.Config.HTTP.MaxWaiting))
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: d.Registry}))

@@ -56,6 +56,10 @@ type HTTPConfig struct {
 	ReadTimeout     time.Duration `koanf:"read_timeout"`
 	WriteTimeout    time.Duration `koanf:"write_timeout"`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// MaxInFlight is how many requests are worked on at once; more wait
+	// their turn, and past MaxWaiting waiting ones the next gets 503.
+	MaxInFlight int `koanf:"max_in_flight"`
+	MaxWaiting  int `koanf:"max_waiting"`
 }
 
 // RateLimitsConfig holds one rate per bucket.
@@ -103,6 +107,8 @@ func Default() *Config {
 			ReadTimeout:     15 * time.Second,
 			WriteTimeout:    30 * time.Second,
 			ShutdownTimeout: 15 * time.Second,
+			MaxInFlight:     32,
+			MaxWaiting:      4096,
 		},
 		RateLimits: RateLimitsConfig{
 			Enabled:              true,
@@ -188,6 +194,12 @@ func (c *Config) validateHTTP() error {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			return keyError("http.trusted_proxies", "%q is neither an IP address nor a CIDR range", p)
 		}
+	}
+	if c.HTTP.MaxInFlight < 1 {
+		return keyError("http.max_in_flight", "want at least 1, got %d", c.HTTP.MaxInFlight)
+	}
+	if c.HTTP.MaxWaiting < 0 {
+		return keyError("http.max_waiting", "want 0 or more, got %d", c.HTTP.MaxWaiting)
 	}
 	durations := map[string]time.Duration{
 		"http.read_timeout": c.HTTP.ReadTimeout, "http.write_timeout": c.HTTP.WriteTimeout,
