@@ -22,7 +22,10 @@ import (
 // bookmarks and follows to the remote users they concern. Changes made by
 // remote users were told to us, and are not sent on.
 func (s *Service) Emit(ctx context.Context, q database.Queries, e models.Event) error {
-	actor, err := q.UserByID(ctx, e.ActorID)
+	if !federated[e.Type] {
+		return nil
+	}
+	actor, err := actorOf(ctx, q, e)
 	if err != nil {
 		return err
 	}
@@ -41,6 +44,24 @@ func (s *Service) Emit(ctx context.Context, q database.Queries, e models.Event) 
 		return err
 	}
 	return s.enqueue(ctx, q, e, out)
+}
+
+// federated are the events that become activities.
+var federated = map[string]bool{
+	models.EventPostCreated: true, models.EventPostRevised: true, models.EventPostDeleted: true,
+	models.EventPostReposted: true, models.EventPostUnreposted: true,
+	models.EventPostBookmarked: true, models.EventPostUnbookmarked: true,
+	models.EventFollowRequested: true, models.EventUserUnfollowed: true,
+	models.EventFollowAccepted: true, models.EventFollowRejected: true,
+}
+
+// actorOf is the user who acted: the author of the event's post when it
+// carries one, else read.
+func actorOf(ctx context.Context, q database.Queries, e models.Event) (*models.User, error) {
+	if p := e.Post; p != nil && p.User != nil && p.UserID == e.ActorID {
+		return p.User, nil
+	}
+	return q.UserByID(ctx, e.ActorID)
 }
 
 // outgoing is one activity and where it goes.
@@ -76,9 +97,12 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 	if author.Remote() {
 		return nil, nil
 	}
-	post, err := q.PostByID(ctx, e.PostID)
-	if err != nil {
-		return nil, err
+	post := e.Post
+	if post == nil || post.ID != e.PostID {
+		var err error
+		if post, err = q.PostByID(ctx, e.PostID); err != nil {
+			return nil, err
+		}
 	}
 	note, audience, err := s.noteFor(ctx, q, post, author)
 	if err != nil {

@@ -111,3 +111,49 @@ func TestGlobalPostsBackfill(t *testing.T) {
 		}
 	})
 }
+
+// TestRemoteFollowersBackfill upgrades a database that already has
+// follows: those by remote users are marked, those by local users not,
+// and the remote ones are what the inbox lookup finds.
+func TestRemoteFollowersBackfill(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		db, err := database.Open(b.DatabaseURL, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ctx := context.Background()
+		migrateUntil(t, db.Bun, "20261125000008")
+		now := time.Now().UTC()
+		for _, stmt := range []string{
+			`INSERT INTO users (id, username, username_key, type, created_at, updated_at) VALUES (1, 'amy', 'amy', 'human', ?0, ?0), (2, 'bob', 'bob', 'human', ?0, ?0)`,
+			`INSERT INTO users (id, username, username_key, type, domain, inbox_url, shared_inbox_url, created_at, updated_at)
+				VALUES (3, 'cat', 'cat@far.example', 'human', 'far.example', 'https://far.example/users/cat/inbox', 'https://far.example/inbox', ?0, ?0)`,
+			`INSERT INTO follows (follower_id, followee_id, created_at) VALUES (2, 1, ?0), (3, 1, ?0)`,
+		} {
+			if _, err := db.Bun.ExecContext(ctx, stmt, now); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		if _, err := db.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var remote []int64
+		if err := db.Bun.NewRaw("SELECT follower_id FROM follows WHERE remote_follower ORDER BY follower_id").Scan(ctx, &remote); err != nil {
+			t.Fatal(err)
+		}
+		if len(remote) != 1 || remote[0] != 3 {
+			t.Fatalf("remote followers after upgrade: %v, want [3]", remote)
+		}
+		inboxes, err := db.RemoteFollowerInboxes(ctx, 1)
+		if err != nil || len(inboxes) != 1 || inboxes[0] != "https://far.example/inbox" {
+			t.Fatalf("inboxes of amy's followers: %v, %v", inboxes, err)
+		}
+		if _, err := db.MigrateDown(ctx); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		if _, err := db.Bun.ExecContext(ctx, "SELECT remote_follower FROM follows"); err == nil {
+			t.Fatal("remote_follower survived the down step")
+		}
+	})
+}

@@ -104,6 +104,10 @@ type Event struct {
 	// one: the Follow activity behind a follow, an unfollow or an accept.
 	ObjectID string
 	At       time.Time
+	// Post is the post as its processor just wrote it, with its author,
+	// when it has it at hand: sinks use it instead of reading it back.
+	// Its counts are those of before the change.
+	Post *Post
 }
 
 // Event types.

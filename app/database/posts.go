@@ -167,13 +167,21 @@ func (q Queries) AddToPostCount(ctx context.Context, postID int64, column string
 
 // AddToUserCount moves one of a user's counters in place.
 func (q Queries) AddToUserCount(ctx context.Context, userID int64, column string, delta int) error {
-	_, err := q.idb.NewUpdate().Model((*models.User)(nil)).
+	_, err := q.BumpUserCount(ctx, userID, column, delta)
+	return err
+}
+
+// BumpUserCount moves one of a user's counters by delta and returns its
+// new value.
+func (q Queries) BumpUserCount(ctx context.Context, userID int64, column string, delta int) (int64, error) {
+	var n int64
+	err := q.idb.NewUpdate().Model((*models.User)(nil)).
 		Set("? = ? + ?", bun.Ident(column), bun.Ident(column), delta).
-		Where("id = ?", userID).Exec(ctx)
+		Where("id = ?", userID).Returning("?", bun.Ident(column)).Scan(ctx, &n)
 	if err != nil {
-		return fmt.Errorf("count %s of user %d: %w", column, userID, err)
+		return 0, fmt.Errorf("count %s of user %d: %w", column, userID, err)
 	}
-	return nil
+	return n, nil
 }
 
 // SoftDeletePost marks a live post deleted and reports whether it was live.

@@ -147,7 +147,7 @@ func (p *Processor) create(ctx context.Context, author *models.User, in Input, s
 		release()
 		return nil, err
 	}
-	return p.db.PostByID(ctx, post.ID) // with the author's counts as they now are
+	return post, nil
 }
 
 func (p *Processor) crosspost(ctx context.Context, q database.Queries, post *models.Post, choice *models.CrosspostChoice) error {
@@ -244,9 +244,16 @@ func tagSet(e models.Entities) []string {
 }
 
 // count moves the counters a post contributes to by delta (+1 or -1).
+// The post's author, if loaded, is given their new post count.
 func (p *Processor) count(ctx context.Context, q database.Queries, post, parent *models.Post, delta int) error {
-	if err := q.AddToUserCount(ctx, post.UserID, database.CountPosts, delta); err != nil {
+	n, err := q.BumpUserCount(ctx, post.UserID, database.CountPosts, delta)
+	if err != nil {
 		return err
+	}
+	if post.User != nil {
+		author := *post.User // the caller's copy stays as it was
+		author.PostCount = n
+		post.User = &author
 	}
 	if parent == nil {
 		return nil
@@ -258,7 +265,7 @@ func (p *Processor) count(ctx context.Context, q database.Queries, post, parent 
 }
 
 func (p *Processor) createdEvents(ctx context.Context, q database.Queries, post *models.Post) error {
-	created := models.Event{Type: models.EventPostCreated, ActorID: post.UserID, PostID: post.ID, At: post.CreatedAt}
+	created := models.Event{Type: models.EventPostCreated, ActorID: post.UserID, PostID: post.ID, At: post.CreatedAt, Post: post}
 	if err := p.emit(ctx, q, created); err != nil {
 		return err
 	}

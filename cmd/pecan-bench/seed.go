@@ -66,6 +66,7 @@ type followRow struct {
 	FolloweeID int64     `bun:"followee_id"`
 	CreatedAt  time.Time `bun:"created_at"`
 	APID       *string   `bun:"ap_id"`
+	Remote     bool      `bun:"remote_follower"`
 }
 
 const (
@@ -330,7 +331,7 @@ func (s *seeder) writeFollows(ctx context.Context, tx bun.Tx) error {
 	}
 	add := func(follower, followee int64, apID *string) error {
 		nextID++
-		batch = append(batch, followRow{ID: nextID, FollowerID: follower, FolloweeID: followee, CreatedAt: s.now.Add(-time.Hour), APID: apID})
+		batch = append(batch, followRow{ID: nextID, FollowerID: follower, FolloweeID: followee, CreatedAt: s.now.Add(-time.Hour), APID: apID, Remote: apID != nil})
 		if len(batch) == seedBatch {
 			return flush()
 		}
