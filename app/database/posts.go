@@ -6,15 +6,25 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/pecan-social/pecan/models"
 )
 
 // InsertPost writes p and sets its ID. A post that starts a thread is its
-// own thread root, which needs its id: that is the second statement. The
+// own thread root, which needs its id: on PostgreSQL the id is taken from
+// the sequence first, on SQLite the row is updated after. The
 // post is marked for the global stream here, from its author's type, so
 // no caller can forget to.
 func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
+	if p.ThreadID == 0 && p.ID == 0 && q.idb.Dialect().Name() == dialect.PG {
+		// A new thread is its first post's id: take the id first and write
+		// the row once, rather than write it and update it.
+		if err := q.idb.NewRaw("SELECT nextval(pg_get_serial_sequence('posts', 'id'))").Scan(ctx, &p.ID); err != nil {
+			return fmt.Errorf("insert post: next id: %w", err)
+		}
+		p.ThreadID = p.ID
+	}
 	inGlobal := "EXISTS (SELECT 1 FROM users WHERE id = ? AND type = ?)"
 	if _, err := q.idb.NewInsert().Model(p).Value("in_global", inGlobal, p.UserID, models.UserHuman).Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
