@@ -99,12 +99,16 @@ func (s *server) viewerOf(c echo.Context, list []*models.Post) (convert.Viewer, 
 	return v, err
 }
 
-// postIDs are the posts shown, and the originals of reposts among them.
+// postIDs are the posts shown, and the originals of reposts among them,
+// that anyone has bookmarked or reposted: only those can be the viewer's
+// bookmarks or reposts, and on most pages that is few or none of them.
 func postIDs(list []*models.Post) []int64 {
 	ids := make([]int64, 0, len(list))
 	for _, p := range list {
-		ids = append(ids, p.ID)
-		if p.RepostOf != nil {
+		if p.BookmarkCount > 0 || p.RepostCount > 0 {
+			ids = append(ids, p.ID)
+		}
+		if p.RepostOf != nil && (p.Original == nil || p.Original.BookmarkCount > 0 || p.Original.RepostCount > 0) {
 			ids = append(ids, *p.RepostOf)
 		}
 	}

@@ -173,7 +173,7 @@ func (p *Processor) Standing(ctx context.Context, viewer *models.User, users []*
 	}
 	ids := make([]int64, 0, len(users))
 	for _, u := range users {
-		if u != nil {
+		if u != nil && u.ID != viewer.ID { // no one stands anywhere with themselves
 			ids = append(ids, u.ID)
 		}
 	}
