@@ -44,19 +44,26 @@ const (
 // viewer and of those they follow (and, unified, those mentioning the
 // viewer), newest first.
 func (s *Store) personalPosts(ctx context.Context, f Filter, page Page) (Result, error) {
-	followed, err := s.followed(ctx, f.ViewerID, s.maxAuthors)
-	if err != nil {
-		return Result{}, err
+	// Whoever follows many is walked without asking whom: the walk is
+	// right whatever the count says, the ranges need the list.
+	walk := f.ViewerFollows >= int64(s.maxAuthors)
+	var followed []int64
+	if !walk {
+		var err error
+		if followed, err = s.followed(ctx, f.ViewerID, s.maxAuthors); err != nil {
+			return Result{}, err
+		}
+		walk = len(followed) == s.maxAuthors
 	}
 	var posts []*models.Post
 	// The walk may be a prepared statement; the per-author ranges may not
 	// (see database.NewParams).
 	p := database.InlineParams(s.db)
-	if len(followed) == s.maxAuthors {
+	if walk {
 		p = database.NewParams(s.db)
 	}
 	q := s.db.NewSelect().Model(&posts).Relation("User", models.UserSummary)
-	if len(followed) == s.maxAuthors {
+	if walk {
 		q, _ = selectStream(p, q, f)
 		q = narrow(p, q, f)
 	} else {

@@ -22,8 +22,8 @@ import (
 func TestPersonalPagesReadEitherWay(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		db := seedNetwork(t, b.DatabaseURL)
-		perAuthor, walk := New(db), New(db)
-		perAuthor.maxAuthors, walk.maxAuthors = 1000, 0
+		perAuthor, walk, hinted := New(db), New(db), New(db)
+		perAuthor.maxAuthors, walk.maxAuthors, hinted.maxAuthors = 1000, 0, 3
 		ctx := context.Background()
 		filters := []Filter{
 			{IncludeDeleted: true, IncludeReplies: true, IncludeDirected: true},
@@ -38,6 +38,14 @@ func TestPersonalPagesReadEitherWay(t *testing.T) {
 					if len(a) < 60 || !slices.Equal(a, b) {
 						t.Errorf("kind %d filter %d count %d:\n per author %v\n walk       %v", kind, i, count, a, b)
 					}
+					// A follow count, right or stale, only picks the way.
+					for _, follows := range []int64{1, 5, 99} {
+						f.ViewerFollows = follows
+						if c := pageAll(ctx, t, hinted, f, count); !slices.Equal(a, c) {
+							t.Errorf("kind %d filter %d count %d, told %d follows:\n per author %v\n hinted     %v", kind, i, count, follows, a, c)
+						}
+					}
+					f.ViewerFollows = 0
 				}
 			}
 		}

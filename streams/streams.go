@@ -136,6 +136,10 @@ type Filter struct {
 	// IncludeDirected off hides, in personal and unified streams, posts
 	// addressed (by leading mentions) to people the viewer does not follow.
 	IncludeDirected bool
+	// ViewerFollows is how many accounts the viewer follows, as their
+	// user record says; it only chooses how a personal page is read, and
+	// zero means unknown.
+	ViewerFollows int64
 }
 
 // Posts pages through the posts of a stream.

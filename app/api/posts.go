@@ -352,7 +352,7 @@ func (s *server) stream(c echo.Context, f streams.Filter, markerName string) err
 	f.IncludeReplies = flag(c, "include_replies", true)
 	f.IncludeDirected = flag(c, "include_directed_posts", true)
 	if v := viewer(c); v != nil {
-		f.ViewerID = v.ID
+		f.ViewerID, f.ViewerFollows = v.ID, v.FollowingCount
 	}
 	res, err := s.streams.Posts(c.Request().Context(), f, page)
 	if err != nil {
