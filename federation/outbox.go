@@ -149,9 +149,12 @@ func (s *Service) noteFor(ctx context.Context, q database.Queries, post *models.
 			audience = append(audience, parent.User)
 		}
 	}
-	users, err := q.UsersByIDs(ctx, ids)
-	if err != nil {
-		return convert.Note{}, nil, err
+	users := post.Mentioned
+	if users == nil {
+		var err error
+		if users, err = q.UsersByIDs(ctx, ids); err != nil {
+			return convert.Note{}, nil, err
+		}
 	}
 	for _, u := range users {
 		nc.Mentioned[u.ID] = u

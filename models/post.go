@@ -42,6 +42,9 @@ type Post struct {
 
 	User     *User `bun:"rel:belongs-to,join:user_id=id"`
 	Original *Post `bun:"-"` // the reposted post, loaded for reposts
+	// Mentioned is the users the post mentions, when the code that made it
+	// has them at hand (nil otherwise): renderers need not read them again.
+	Mentioned []*User `bun:"-"`
 }
 
 // Deleted reports whether the post was deleted.

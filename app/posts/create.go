@@ -30,8 +30,9 @@ type Input struct {
 
 // Processed is text after the text rules: what would be stored and shown.
 type Processed struct {
-	Text     string
-	Entities models.Entities
+	Text      string
+	Entities  models.Entities
+	Mentioned []*models.User // the users of Entities.Mentions, each once
 }
 
 // Process parses, measures and resolves mentions without storing anything:
@@ -50,18 +51,19 @@ func (p *Processor) Process(ctx context.Context, in Input) (Processed, error) {
 	if n := text.Length(stored, entities); n > p.rules.MaxLength {
 		return Processed{}, errs.Invalid("text", "text_too_long", "text is %d characters; the limit is %d", n, p.rules.MaxLength)
 	}
-	mentions, err := p.resolveMentions(ctx, entities.Mentions)
+	mentions, users, err := p.resolveMentions(ctx, entities.Mentions)
 	if err != nil {
 		return Processed{}, err
 	}
 	entities.Mentions = mentions
-	return Processed{Text: stored, Entities: entities}, nil
+	return Processed{Text: stored, Entities: entities, Mentioned: users}, nil
 }
 
-// resolveMentions keeps the mentions of users that exist, with their ids.
-func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Mention) ([]models.Mention, error) {
+// resolveMentions keeps the mentions of users that exist, with their ids,
+// and returns those users.
+func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Mention) ([]models.Mention, []*models.User, error) {
 	if len(mentions) == 0 {
-		return mentions, nil
+		return mentions, []*models.User{}, nil
 	}
 	keys := make([]string, len(mentions))
 	for i, m := range mentions {
@@ -69,21 +71,25 @@ func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Menti
 	}
 	found, err := p.db.UsersByIDsOrNames(ctx, nil, keys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids := make(map[string]int64, len(found))
+	users := make(map[string]*models.User, len(found))
 	for _, u := range found {
-		ids[u.UsernameKey] = u.ID
+		users[u.UsernameKey] = u
 	}
-	p.resolveHandles(ctx, keys, ids)
+	p.resolveHandles(ctx, keys, users)
 	out := make([]models.Mention, 0, len(mentions))
+	var mentioned []*models.User
 	for _, m := range mentions {
-		if id, ok := ids[strings.ToLower(m.Text)]; ok {
-			m.ID = strconv.FormatInt(id, 10)
+		if u, ok := users[strings.ToLower(m.Text)]; ok {
+			m.ID = strconv.FormatInt(u.ID, 10)
 			out = append(out, m)
+			if !slices.Contains(mentioned, u) {
+				mentioned = append(mentioned, u)
+			}
 		}
 	}
-	return out, nil
+	return out, mentioned, nil
 }
 
 // maxHandleLookups bounds the handles on other servers one post may make
@@ -92,19 +98,19 @@ const maxHandleLookups = 5
 
 // resolveHandles finds the users of @name@host handles not known yet, on
 // their servers; a handle that cannot be found stays plain text.
-func (p *Processor) resolveHandles(ctx context.Context, keys []string, ids map[string]int64) {
+func (p *Processor) resolveHandles(ctx context.Context, keys []string, users map[string]*models.User) {
 	if p.resolver == nil {
 		return
 	}
 	looked := 0
 	for _, key := range keys {
 		name, host, remote := strings.Cut(key, "@")
-		if _, known := ids[key]; known || !remote || looked == maxHandleLookups {
+		if _, known := users[key]; known || !remote || looked == maxHandleLookups {
 			continue
 		}
 		looked++
 		if u, err := p.resolver.ResolveHandle(ctx, name, host); err == nil {
-			ids[key] = u.ID
+			users[key] = u
 		}
 	}
 }
@@ -132,6 +138,7 @@ func (p *Processor) create(ctx context.Context, author *models.User, in Input, s
 	post := &models.Post{
 		UserID: author.ID, Text: processed.Text, Entities: processed.Entities, Raw: raw,
 		IsNSFW: nsfw(in.IsNSFW, processed.Entities), SourceName: source, CreatedAt: p.clock(), User: author,
+		Mentioned: processed.Mentioned,
 	}
 	release, err := p.claimDuplicateWindow(ctx, author, processed.Text)
 	if err != nil {
