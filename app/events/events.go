@@ -29,3 +29,34 @@ func (s Sinks) Emit(ctx context.Context, q database.Queries, e models.Event) err
 	}
 	return nil
 }
+
+// BatchSink is a sink that hears the several events of one change at once
+// and saves work doing so (one lookup of who listens, not one per event).
+type BatchSink interface {
+	EmitAll(ctx context.Context, q database.Queries, events []models.Event) error
+}
+
+// EmitAll passes the events of one change to every sink, all at once to
+// those that take them so, stopping at the first error.
+func (s Sinks) EmitAll(ctx context.Context, q database.Queries, events []models.Event) error {
+	for _, sink := range s {
+		if err := EmitAll(ctx, sink, q, events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EmitAll hands the events of one change to sink: at once if it takes
+// them so, else one by one.
+func EmitAll(ctx context.Context, sink Sink, q database.Queries, events []models.Event) error {
+	if batch, ok := sink.(BatchSink); ok {
+		return batch.EmitAll(ctx, q, events)
+	}
+	for _, e := range events {
+		if err := sink.Emit(ctx, q, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}

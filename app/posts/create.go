@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/events"
 	"github.com/pecan-social/pecan/app/text"
 	"github.com/pecan-social/pecan/models"
 )
@@ -272,15 +274,12 @@ func (p *Processor) count(ctx context.Context, q database.Queries, post, parent 
 }
 
 func (p *Processor) createdEvents(ctx context.Context, q database.Queries, post *models.Post) error {
-	created := models.Event{Type: models.EventPostCreated, ActorID: post.UserID, PostID: post.ID, At: post.CreatedAt, Post: post}
-	if err := p.emit(ctx, q, created); err != nil {
-		return err
-	}
+	all := []models.Event{{Type: models.EventPostCreated, ActorID: post.UserID, PostID: post.ID, At: post.CreatedAt, Post: post}}
 	for _, userID := range mentionedUsers(post.Entities) {
-		mention := models.Event{Type: models.EventMentionCreated, ActorID: post.UserID, PostID: post.ID, SubjectID: userID, At: post.CreatedAt}
-		if err := p.emit(ctx, q, mention); err != nil {
-			return err
-		}
+		all = append(all, models.Event{Type: models.EventMentionCreated, ActorID: post.UserID, PostID: post.ID, SubjectID: userID, At: post.CreatedAt})
+	}
+	if err := events.EmitAll(ctx, p.events, q, all); err != nil {
+		return fmt.Errorf("emit the events of post %d: %w", post.ID, err)
 	}
 	return nil
 }

@@ -17,32 +17,58 @@ import (
 // caller's transaction. A webhook hears of what its owner does, and of
 // what others do to them: being mentioned, followed, reposted, bookmarked.
 func (p *Processor) Emit(ctx context.Context, q database.Queries, e models.Event) error {
-	users := recipients(e)
+	return p.EmitAll(ctx, q, []models.Event{e})
+}
+
+// EmitAll is Emit for the events of one change, with one lookup of the
+// webhooks of everyone they concern.
+func (p *Processor) EmitAll(ctx context.Context, q database.Queries, events []models.Event) error {
+	var users []int64
+	for _, e := range events {
+		users = append(users, recipients(e)...)
+	}
 	if len(users) == 0 {
 		return nil
 	}
-	hooks, err := q.WebhooksOf(ctx, users...)
-	if err != nil {
+	slices.Sort(users)
+	hooks, err := q.WebhooksOf(ctx, slices.Compact(users)...)
+	if err != nil || len(hooks) == 0 {
 		return err
 	}
-	hooks = slices.DeleteFunc(hooks, func(w *models.Webhook) bool { return !w.Wants(e.Type) })
-	if len(hooks) == 0 {
-		return nil
-	}
-	data, err := p.render(ctx, q, e)
-	if err != nil {
-		return fmt.Errorf("render %s for webhooks: %w", e.Type, err)
-	}
-	jobs := make([]delivery.Job, 0, len(hooks))
-	for _, w := range hooks {
-		job, err := p.job(w, e, data)
-		if err != nil {
+	var jobs []delivery.Job
+	for _, e := range events {
+		if jobs, err = p.jobsFor(ctx, q, e, hooks, jobs); err != nil {
 			return err
 		}
-		jobs = append(jobs, job)
+	}
+	if len(jobs) == 0 {
+		return nil
 	}
 	_, err = delivery.Enqueue(ctx, q, p.clock(), jobs...)
 	return err
+}
+
+// jobsFor appends to jobs a delivery of e to each of hooks that hears it.
+func (p *Processor) jobsFor(ctx context.Context, q database.Queries, e models.Event, hooks []*models.Webhook, jobs []delivery.Job) ([]delivery.Job, error) {
+	to := recipients(e)
+	var data any
+	for _, w := range hooks {
+		if !slices.Contains(to, w.UserID) || !w.Wants(e.Type) {
+			continue
+		}
+		if data == nil {
+			var err error
+			if data, err = p.render(ctx, q, e); err != nil {
+				return nil, fmt.Errorf("render %s for webhooks: %w", e.Type, err)
+			}
+		}
+		job, err := p.job(w, e, data)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs, nil
 }
 
 // recipients are the users whose webhooks hear of e.
