@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -68,9 +69,17 @@ func attack(ctx context.Context, base string, next requestSource, l load, pid in
 		maxWorkers = max(workers, 10)
 		workers = min(maxWorkers, uint64(max(10, l.Rate/50)))
 	}
-	attacker := vegeta.NewAttacker(vegeta.Workers(workers), vegeta.MaxWorkers(maxWorkers),
-		vegeta.Timeout(l.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
-		vegeta.Connections(int(maxWorkers)))
+	// A client of its own, so that its connections close when the run
+	// ends: left open, each run's idle connections would stay on the
+	// server until its idle timeout and count in the next runs' memory.
+	transport := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: l.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: int(maxWorkers),
+	}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: l.Timeout}
+	attacker := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(workers), vegeta.MaxWorkers(maxWorkers),
+		vegeta.Redirects(vegeta.NoFollow))
 	var seq atomic.Uint64
 	targeter := func(t *vegeta.Target) error {
 		r := next(seq.Add(1) - 1)

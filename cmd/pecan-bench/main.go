@@ -83,9 +83,10 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "with --target: the server's process id on this machine, to report its RSS and CPU")
 	fs.StringVar(&o.PecanBin, "pecan-bin", "", "pecan binary to run (default: build ./cmd/pecan)")
 	fs.StringVar(&o.ServerLogLevel, "server-log-level", o.ServerLogLevel, "log.level of the server under test (its log goes to a file)")
-	fs.Func("server-env", "extra setting of the server under test as PECAN_KEY=VALUE, e.g. PECAN_ADMIN_LISTEN=127.0.0.1:6060 to profile it (repeatable)", func(v string) error {
-		if !strings.HasPrefix(v, "PECAN_") || !strings.Contains(v, "=") {
-			return fmt.Errorf("want PECAN_KEY=VALUE, got %q", v)
+	fs.Func("server-env", "extra setting of the server under test as PECAN_KEY=VALUE, e.g. PECAN_ADMIN_LISTEN=127.0.0.1:6060 to profile it, or a Go runtime variable such as GOMEMLIMIT=100MiB (repeatable)", func(v string) error {
+		name, _, ok := strings.Cut(v, "=")
+		if !ok || !strings.HasPrefix(name, "PECAN_") && name != "GOMEMLIMIT" && name != "GOGC" && name != "GOMAXPROCS" {
+			return fmt.Errorf("want PECAN_KEY=VALUE, GOMEMLIMIT=…, GOGC=… or GOMAXPROCS=…, got %q", v)
 		}
 		o.ServerEnv = append(o.ServerEnv, v)
 		return nil
