@@ -64,7 +64,7 @@ func (s *Store) personalPosts(ctx context.Context, f Filter, page Page) (Result,
 	}
 	q := s.db.NewSelect().Model(&posts).Relation("User", models.UserSummary)
 	if walk {
-		q, _ = selectStream(p, q, f)
+		q, _ = s.selectStream(p, q, f)
 		q = narrow(p, q, f)
 	} else {
 		q = q.Where("post.id IN (?)", s.authorsPage(p, append(followed, f.ViewerID), f, page))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,3 +144,37 @@ func seedNetwork(t *testing.T, url string) *bun.DB {
 }
 
 func ptr(n int64) *int64 { return &n }
+
+// TestSQLiteWalksPostsByID checks the plan SQLite makes for the walk of a
+// personal page: posts read in id order, stopping at a page, not every
+// post of every followed account gathered through posts_user_idx and
+// sorted (which made a page of someone following 100 busy accounts take
+// 136 ms instead of 1).
+func TestSQLiteWalksPostsByID(t *testing.T) {
+	db := seedNetwork(t, testenv.New(t, "sqlite").DatabaseURL)
+	walk := New(db)
+	walk.maxAuthors = 0
+	var queries []string
+	db.AddQueryHook(queryLog{&queries})
+	for _, kind := range []Kind{Personal, Unified} {
+		queries = nil
+		if _, err := walk.Posts(context.Background(), Filter{Kind: kind, ViewerID: 1}, Page{Count: 20}); err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		if err := db.NewRaw("EXPLAIN QUERY PLAN "+queries[len(queries)-1]).Scan(context.Background(), new([]int), new([]int), new([]int), &plan); err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		if !strings.Contains(text, "SCAN post") || strings.Contains(text, "TEMP B-TREE") {
+			t.Errorf("kind %d: the walk's plan is not a scan of posts in id order:\n%s", kind, text)
+		}
+	}
+}
+
+type queryLog struct{ queries *[]string }
+
+func (l queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (l queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	*l.queries = append(*l.queries, e.Query)
+}

@@ -96,13 +96,19 @@ type Store struct {
 	// maxAuthors is how many followed accounts a personal page reads one
 	// by one; past it, the page walks posts by id (see personal.go).
 	maxAuthors int
+	// walkAuthor is how the walk names a post's author. On SQLite it is
+	// "+post.user_id", which keeps SQLite from reading every post of every
+	// followed account through posts_user_idx and sorting them (136 ms a
+	// page for 100 follows of 200 posts each) instead of walking posts by
+	// id (1 ms).
+	walkAuthor string
 }
 
 // New returns a stream store.
 func New(db *bun.DB) *Store {
-	s := &Store{db: db, maxAuthors: maxUnionAuthors}
+	s := &Store{db: db, maxAuthors: maxUnionAuthors, walkAuthor: "+post.user_id"}
 	if db.Dialect().Name() == dialect.PG {
-		s.maxAuthors = maxLateralAuthors
+		s.maxAuthors, s.walkAuthor = maxLateralAuthors, "post.user_id"
 	}
 	return s
 }
@@ -244,14 +250,15 @@ func (s *Store) indexPage(ctx context.Context, f Filter, page Page, limit int) (
 }
 
 func (s *Store) query(p *database.Params, dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery {
-	q, order := selectStream(p, s.db.NewSelect().Model(dst).Relation("User", models.UserSummary), f)
+	q, order := s.selectStream(p, s.db.NewSelect().Model(dst).Relation("User", models.UserSummary), f)
 	return paginate(p, narrow(p, q, f), order, page)
 }
 
 // selectStream picks the stream's posts and the column it is ordered by:
 // streams found through an index table walk that table's index, so a page
 // reads count rows, not the stream's history.
-func selectStream(p *database.Params, q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
+func (s *Store) selectStream(p *database.Params, q *bun.SelectQuery, f Filter) (*bun.SelectQuery, string) {
+	author := bun.Safe(s.walkAuthor)
 	switch f.Kind {
 	case UserPosts:
 		return q.Where("post.user_id = ?", p.Arg(f.UserID)), "post.id"
@@ -263,11 +270,11 @@ func selectStream(p *database.Params, q *bun.SelectQuery, f Filter) (*bun.Select
 		return q.Where("post.in_global AND post.ap_id IS NULL"), "post.id" // served by posts_local_idx
 	case Personal:
 		viewer := p.Arg(f.ViewerID)
-		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?))", viewer, viewer), "post.id"
+		return q.Where("(? = ? OR ? IN (SELECT followee_id FROM follows WHERE follower_id = ?))", author, viewer, author, viewer), "post.id"
 	case Unified:
 		viewer := p.Arg(f.ViewerID)
-		return q.Where("(post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?) OR post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?))",
-			viewer, viewer, viewer), "post.id"
+		return q.Where("(? = ? OR ? IN (SELECT followee_id FROM follows WHERE follower_id = ?) OR post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?))",
+			author, viewer, author, viewer, viewer), "post.id"
 	case Mentions:
 		return q.Where("post.id IN (SELECT post_id FROM post_mentions WHERE user_id = ?)", p.Arg(f.UserID)), "post.id"
 	default: // Tag

@@ -220,7 +220,11 @@ func (b *baseline) personalPage(ctx context.Context, p pageQuery) ([]basePost, b
 	}
 	filter, args := narrowed(p)
 	if len(followed) == limit {
-		q := postsWithAuthors + ` WHERE (post.user_id = ? OR post.user_id IN (SELECT followee_id FROM follows WHERE follower_id = ?))` +
+		author := "+post.user_id" // as streams.Store.walkAuthor
+		if b.postgre {
+			author = "post.user_id"
+		}
+		q := postsWithAuthors + ` WHERE (` + author + ` = ? OR ` + author + ` IN (SELECT followee_id FROM follows WHERE follower_id = ?))` +
 			filter + ` ORDER BY post.id DESC LIMIT ?`
 		return b.posts(ctx, p.count, q, append(append([]any{p.viewer, p.viewer}, args...), p.count+1)...)
 	}
