@@ -141,6 +141,12 @@ func (s *server) renderPosts(c echo.Context, list []*models.Post, status int, me
 }
 
 func (s *server) renderPost(c echo.Context, post *models.Post, status int) error {
+	return s.renderPostWith(c, post, status, true)
+}
+
+// renderPostWith renders one post, its crosspost deliveries only if it
+// may have some.
+func (s *server) renderPostWith(c echo.Context, post *models.Post, status int, deliveries bool) error {
 	list := []*models.Post{post}
 	if err := s.posts.AttachOriginals(c.Request().Context(), list); err != nil {
 		return err
@@ -150,8 +156,10 @@ func (s *server) renderPost(c echo.Context, post *models.Post, status int) error
 		return err
 	}
 	out := []convert.Post{convert.ToPost(post, postOptions(c), v)}
-	if err := s.attachDeliveries(c, list, out); err != nil {
-		return err
+	if deliveries {
+		if err := s.attachDeliveries(c, list, out); err != nil {
+			return err
+		}
 	}
 	return render(c, Envelope{Meta: Meta{Code: status}, Data: out[0]})
 }
@@ -172,7 +180,8 @@ func (s *server) createPost(c echo.Context) error {
 			return err
 		}
 	}
-	return s.renderPost(c, post, 201)
+	// A post made without crossposting has no deliveries to show.
+	return s.renderPostWith(c, post, 201, in.Crosspost != nil)
 }
 
 func (s *server) getPost(c echo.Context) error {
