@@ -119,21 +119,35 @@ func (q Queries) Revisions(ctx context.Context, postID int64) ([]*models.PostRev
 // InsertMentionsAndTags indexes a post by the users it mentions and its
 // normalised tags.
 func (q Queries) InsertMentionsAndTags(ctx context.Context, mentions []models.PostMention, postID int64, tags []string) error {
+	if len(mentions) > 0 && len(tags) > 0 && q.idb.Dialect().Name() == dialect.PG {
+		// Both in one statement: one round trip for a post's index rows.
+		rows := tagRows(postID, tags)
+		_, err := q.idb.NewRaw("WITH mentions AS (?) ?", q.idb.NewInsert().Model(&mentions), q.idb.NewInsert().Model(&rows)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("index mentions and tags of post %d: %w", postID, err)
+		}
+		return nil
+	}
 	if len(mentions) > 0 {
 		if _, err := q.idb.NewInsert().Model(&mentions).Exec(ctx); err != nil {
 			return fmt.Errorf("index mentions of post %d: %w", postID, err)
 		}
 	}
 	if len(tags) > 0 {
-		rows := make([]models.PostTag, len(tags))
-		for i, tag := range tags {
-			rows[i] = models.PostTag{PostID: postID, Tag: tag}
-		}
+		rows := tagRows(postID, tags)
 		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
 			return fmt.Errorf("index tags of post %d: %w", postID, err)
 		}
 	}
 	return nil
+}
+
+func tagRows(postID int64, tags []string) []models.PostTag {
+	rows := make([]models.PostTag, len(tags))
+	for i, tag := range tags {
+		rows[i] = models.PostTag{PostID: postID, Tag: tag}
+	}
+	return rows
 }
 
 // SetLeadingMentions marks which of a post's mentioned users it now
