@@ -22,37 +22,38 @@ import (
 // bookmarks and follows to the remote users they concern. Changes made by
 // remote users were told to us, and are not sent on.
 func (s *Service) Emit(ctx context.Context, q database.Queries, e models.Event) error {
-	if !federated[e.Type] {
-		return nil
+	build := s.builderFor(e.Type)
+	if build == nil {
+		return nil // not an event other servers hear of
 	}
 	actor, err := actorOf(ctx, q, e)
 	if err != nil {
 		return err
 	}
-	var out *outgoing
-	switch e.Type {
-	case models.EventPostCreated, models.EventPostRevised, models.EventPostDeleted:
-		out, err = s.postActivity(ctx, q, actor, e)
-	case models.EventPostReposted, models.EventPostUnreposted:
-		out, err = s.repostActivity(ctx, q, actor, e)
-	case models.EventPostBookmarked, models.EventPostUnbookmarked:
-		out, err = s.likeActivity(ctx, q, actor, e)
-	case models.EventFollowRequested, models.EventUserUnfollowed, models.EventFollowAccepted, models.EventFollowRejected:
-		out, err = s.followActivity(ctx, q, actor, e)
-	}
+	out, err := build(ctx, q, actor, e)
 	if err != nil || out == nil || len(out.inboxes) == 0 {
 		return err
 	}
 	return s.enqueue(ctx, q, e, out)
 }
 
-// federated are the events that become activities.
-var federated = map[string]bool{
-	models.EventPostCreated: true, models.EventPostRevised: true, models.EventPostDeleted: true,
-	models.EventPostReposted: true, models.EventPostUnreposted: true,
-	models.EventPostBookmarked: true, models.EventPostUnbookmarked: true,
-	models.EventFollowRequested: true, models.EventUserUnfollowed: true,
-	models.EventFollowAccepted: true, models.EventFollowRejected: true,
+// activityBuilder makes the activity of an event acted by actor.
+type activityBuilder func(ctx context.Context, q database.Queries, actor *models.User, e models.Event) (*outgoing, error)
+
+// builderFor is what turns events of the type into activities; nil for
+// the types that do not federate.
+func (s *Service) builderFor(eventType string) activityBuilder {
+	switch eventType {
+	case models.EventPostCreated, models.EventPostRevised, models.EventPostDeleted:
+		return s.postActivity
+	case models.EventPostReposted, models.EventPostUnreposted:
+		return s.repostActivity
+	case models.EventPostBookmarked, models.EventPostUnbookmarked:
+		return s.likeActivity
+	case models.EventFollowRequested, models.EventUserUnfollowed, models.EventFollowAccepted, models.EventFollowRejected:
+		return s.followActivity
+	}
+	return nil
 }
 
 // actorOf is the user who acted: the author of the event's post when it
@@ -131,12 +132,6 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 // noteFor renders a post as a Note and lists the remote users it concerns:
 // those it mentions and the author of the post it replies to.
 func (s *Service) noteFor(ctx context.Context, q database.Queries, post *models.Post, author *models.User) (convert.Note, []*models.User, error) {
-	var ids []int64
-	for _, m := range post.Entities.Mentions {
-		if id, err := strconv.ParseInt(m.ID, 10, 64); err == nil {
-			ids = append(ids, id)
-		}
-	}
 	nc := convert.NoteContext{Mentioned: map[int64]*models.User{}}
 	var audience []*models.User
 	if post.ReplyTo != nil {
@@ -149,12 +144,9 @@ func (s *Service) noteFor(ctx context.Context, q database.Queries, post *models.
 			audience = append(audience, parent.User)
 		}
 	}
-	users := post.Mentioned
-	if users == nil {
-		var err error
-		if users, err = q.UsersByIDs(ctx, ids); err != nil {
-			return convert.Note{}, nil, err
-		}
+	users, err := mentionedUsers(ctx, q, post)
+	if err != nil {
+		return convert.Note{}, nil, err
 	}
 	for _, u := range users {
 		nc.Mentioned[u.ID] = u
@@ -250,4 +242,19 @@ func uniqueSuffix() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// mentionedUsers is the users post mentions: those that came with it, or
+// else read by the ids of its mentions.
+func mentionedUsers(ctx context.Context, q database.Queries, post *models.Post) ([]*models.User, error) {
+	if post.Mentioned != nil {
+		return post.Mentioned, nil
+	}
+	var ids []int64
+	for _, m := range post.Entities.Mentions {
+		if id, err := strconv.ParseInt(m.ID, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return q.UsersByIDs(ctx, ids)
 }

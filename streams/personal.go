@@ -56,17 +56,16 @@ func (s *Store) personalPosts(ctx context.Context, f Filter, page Page) (Result,
 		walk = len(followed) == s.maxAuthors
 	}
 	var posts []*models.Post
+	q := s.db.NewSelect().Model(&posts).Relation("User", models.UserSummary)
 	// The walk may be a prepared statement; the per-author ranges may not
 	// (see database.NewParams).
-	p := database.InlineParams(s.db)
+	var p *database.Params
 	if walk {
 		p = database.NewParams(s.db)
-	}
-	q := s.db.NewSelect().Model(&posts).Relation("User", models.UserSummary)
-	if walk {
 		q, _ = s.selectStream(p, q, f)
 		q = narrow(p, q, f)
 	} else {
+		p = database.InlineParams(s.db)
 		q = q.Where("post.id IN (?)", s.authorsPage(p, append(followed, f.ViewerID), f, page))
 	}
 	if err := paginate(p, q, "post.id", page).Conn(p.Conn()).Scan(ctx); err != nil {

@@ -25,13 +25,15 @@ var (
 // AddRelation records subject → object and reports whether it is new; an
 // existing edge is no error (and does not abort the transaction).
 func (q Queries) AddRelation(ctx context.Context, g Graph, subject, object int64, now time.Time) (bool, error) {
-	query := q.idb.NewRaw("INSERT INTO ? (?, ?, created_at) VALUES (?, ?, ?) ON CONFLICT (?, ?) DO NOTHING",
-		bun.Ident(g.Table), bun.Ident(g.Subject), bun.Ident(g.Object), subject, object, now,
-		bun.Ident(g.Subject), bun.Ident(g.Object))
-	if g == Follows {
+	var query *bun.RawQuery
+	if g == Follows { // follows also say whether the follower is remote
 		query = q.idb.NewRaw(`INSERT INTO follows (follower_id, followee_id, created_at, remote_follower)
 			VALUES (?, ?, ?, EXISTS (SELECT 1 FROM users WHERE id = ? AND domain <> ''))
 			ON CONFLICT (follower_id, followee_id) DO NOTHING`, subject, object, now, subject)
+	} else {
+		query = q.idb.NewRaw("INSERT INTO ? (?, ?, created_at) VALUES (?, ?, ?) ON CONFLICT (?, ?) DO NOTHING",
+			bun.Ident(g.Table), bun.Ident(g.Subject), bun.Ident(g.Object), subject, object, now,
+			bun.Ident(g.Subject), bun.Ident(g.Object))
 	}
 	res, err := query.Exec(ctx)
 	if err != nil {
