@@ -114,6 +114,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Users = users.New(db, opts.Now, opts.BcryptCost, opts.KeyGen)
 	a.Users.SetResolver(a.Fed)
 	a.Tokens = tokens.New(db, opts.Now)
+	a.Tokens.CacheFor(cfg.HTTP.TokenCacheTTL)
+	a.Users.OnProfileChange(a.Tokens.Forget)
 	a.OAuth = newOAuth(cfg, a, store, opts.Now)
 	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
 	a.Graph = graph.New(db, sinks, opts.Now, site.Follow)

@@ -537,6 +537,9 @@ func TestRevokingAnAuthorizationRevokesItsTokens(t *testing.T) {
 			t.Fatalf("authorizations %+v", list)
 		}
 
+		for _, tok := range []string{first, second} { // used, so remembered by the token cache
+			w.srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: tok}).Expect(t, 200)
+		}
 		w.srv.Do(t, apptest.Request{Method: "DELETE", Path: "/v1/tokens/apps/" + w.app.ClientID, Token: own}).Expect(t, 200)
 		for _, tok := range []string{first, second} {
 			w.srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: tok}).ExpectError(t, 401, "invalid_token")
@@ -613,6 +616,9 @@ func TestDeletingAnAppEndsItsTokens(t *testing.T) {
 		_, body := w.tokenCall(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {w.app.ClientID}, "client_secret": {w.app.ClientSecret}})
 		appToken := body["access_token"].(string)
 
+		for _, tok := range []string{userToken, appToken} { // used, so remembered by the token cache
+			w.srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: tok}).Expect(t, 200)
+		}
 		w.srv.Do(t, apptest.Request{Method: "DELETE", Path: "/v1/apps/" + w.app.ID, Token: w.devToken}).Expect(t, 200)
 		for _, tok := range []string{userToken, appToken} {
 			w.srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: tok}).ExpectError(t, 401, "invalid_token")

@@ -60,6 +60,9 @@ type HTTPConfig struct {
 	// their turn, and past MaxWaiting waiting ones the next gets 503.
 	MaxInFlight int `koanf:"max_in_flight"`
 	MaxWaiting  int `koanf:"max_waiting"`
+	// TokenCacheTTL is how long a token that authenticated is trusted
+	// without a database lookup (0: never); see tokens.Processor.CacheFor.
+	TokenCacheTTL time.Duration `koanf:"token_cache_ttl"`
 }
 
 // RateLimitsConfig holds one rate per bucket.
@@ -109,6 +112,7 @@ func Default() *Config {
 			ShutdownTimeout: 15 * time.Second,
 			MaxInFlight:     32,
 			MaxWaiting:      4096,
+			TokenCacheTTL:   5 * time.Second,
 		},
 		RateLimits: RateLimitsConfig{
 			Enabled:              true,
@@ -200,6 +204,9 @@ func (c *Config) validateHTTP() error {
 	}
 	if c.HTTP.MaxWaiting < 0 {
 		return keyError("http.max_waiting", "want 0 or more, got %d", c.HTTP.MaxWaiting)
+	}
+	if d := c.HTTP.TokenCacheTTL; d < 0 || d > time.Minute {
+		return keyError("http.token_cache_ttl", "want 0s to 1m, got %s", d)
 	}
 	durations := map[string]time.Duration{
 		"http.read_timeout": c.HTTP.ReadTimeout, "http.write_timeout": c.HTTP.WriteTimeout,

@@ -188,7 +188,11 @@ func (p *Processor) DeleteApp(ctx context.Context, u *models.User, id int64) (*m
 	if err != nil {
 		return nil, err
 	}
-	return a, p.db.DeleteApp(ctx, a.ID)
+	if err := p.db.DeleteApp(ctx, a.ID); err != nil {
+		return nil, err
+	}
+	p.tokens.Forget()
+	return a, nil
 }
 
 // AppByClientID loads an app for the operator's commands.

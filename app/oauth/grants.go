@@ -73,6 +73,7 @@ func (p *Processor) RevokeAuthorization(ctx context.Context, u *models.User, cli
 	if err != nil {
 		return nil, err
 	}
+	p.tokens.Forget()
 	grant.App = app
 	return grant, nil
 }

@@ -26,14 +26,31 @@ const MaxLabelLength = 100
 
 // Processor holds the token rules.
 type Processor struct {
-	db  *database.DB
-	now func() time.Time
+	db    *database.DB
+	now   func() time.Time
+	cache *cache // nil: every request asks the database
 }
 
 // New returns a token processor.
 func New(db *database.DB, now func() time.Time) *Processor {
 	return &Processor{db: db, now: now}
 }
+
+// CacheFor lets a token that authenticated be trusted for ttl without
+// asking the database again (0: always ask). A revocation made by this
+// process takes effect at once; one made elsewhere (another replica, the
+// command line) within ttl. ttl stays under a minute, the resolution of
+// last_used_at, which is only written on a lookup.
+func (p *Processor) CacheFor(ttl time.Duration) {
+	p.cache = nil
+	if ttl > 0 {
+		p.cache = newCache(ttl)
+	}
+}
+
+// Forget drops every cached token: for whoever revokes tokens or changes
+// what a token carries (its user's profile, its app) outside Revoke.
+func (p *Processor) Forget() { p.cache.forget() }
 
 // Hash is what the database keeps of a raw token.
 func Hash(raw string) string {
@@ -123,14 +140,28 @@ func (p *Processor) Authenticate(ctx context.Context, raw string) (*models.Token
 	if !strings.HasPrefix(raw, Prefix) {
 		return nil, errs.Unauthorized("invalid_token", "the access token is not valid")
 	}
-	t, err := p.db.TokenByHash(ctx, Hash(raw))
+	hash, now := Hash(raw), p.now()
+	if t, ok := p.cache.get(hash, now); ok && t.Active(now) {
+		return t, nil
+	}
+	generation := p.cache.begin()
+	t, err := p.load(ctx, hash, now)
+	if err != nil {
+		return nil, err
+	}
+	p.cache.put(hash, t, now, generation)
+	return t, nil
+}
+
+// load reads the token from the database and checks it is usable.
+func (p *Processor) load(ctx context.Context, hash string, now time.Time) (*models.Token, error) {
+	t, err := p.db.TokenByHash(ctx, hash)
 	if errors.Is(err, database.ErrNotFound) {
 		return nil, errs.Unauthorized("invalid_token", "the access token is not valid")
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := p.now()
 	if !t.Active(now) || (t.AppID != 0 && t.App == nil) || (t.UserID != 0 && t.User == nil) {
 		return nil, errs.Unauthorized("invalid_token", "the access token is revoked or expired")
 	}
@@ -139,6 +170,8 @@ func (p *Processor) Authenticate(ctx context.Context, raw string) (*models.Token
 		if err := p.db.TouchToken(ctx, t.ID, now.UTC()); err != nil {
 			return nil, err
 		}
+		used := now.UTC()
+		t.LastUsedAt = &used
 	}
 	return t, nil
 }
@@ -154,6 +187,7 @@ func (p *Processor) Revoke(ctx context.Context, t *models.Token) (*models.Token,
 	if err := p.db.RevokeToken(ctx, t.ID, now); err != nil {
 		return nil, err
 	}
+	p.Forget()
 	revoked := *t
 	revoked.RevokedAt = &now
 	return &revoked, nil

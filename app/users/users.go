@@ -38,6 +38,7 @@ type Processor struct {
 	bcryptCost int
 	keyGen     func() (privatePEM, publicPEM string, err error)
 	resolver   Resolver
+	onChange   func() // told when a profile changes
 	decoyOnce  sync.Once
 	decoy      []byte // see decoyHash
 }
@@ -116,7 +117,8 @@ func (p *Processor) Lookup(ctx context.Context, ref string, viewer *models.User)
 		if viewer == nil {
 			return nil, errs.Unauthorized("token_missing", "\"me\" needs an access token")
 		}
-		return viewer, nil
+		// The viewer came with a token, maybe cached: read their counts afresh.
+		return p.db.UserByID(ctx, viewer.ID)
 	}
 	id, name, err := parseRef(ref)
 	if err != nil {
@@ -144,6 +146,10 @@ type Resolver interface {
 
 // SetResolver lets Lookup find "@user@host" on other servers.
 func (p *Processor) SetResolver(r Resolver) { p.resolver = r }
+
+// OnProfileChange has f called after each profile change, for whoever
+// keeps copies of users (the token cache).
+func (p *Processor) OnProfileChange(f func()) { p.onChange = f }
 
 // remoteHandle is "user@host" with a host name and optional port.
 var remoteHandle = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$`)
@@ -225,6 +231,9 @@ func (p *Processor) UpdateProfile(ctx context.Context, u *models.User, in Profil
 	updated.UpdatedAt = p.now().UTC()
 	if err := p.db.UpdateUserProfile(ctx, &updated); err != nil {
 		return nil, err
+	}
+	if p.onChange != nil {
+		p.onChange()
 	}
 	return &updated, nil
 }
