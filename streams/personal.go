@@ -10,7 +10,6 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/pecan-social/pecan/app/database"
-	"github.com/pecan-social/pecan/models"
 )
 
 // A personal page reads either one index range per author (the viewer
@@ -55,8 +54,7 @@ func (s *Store) personalPosts(ctx context.Context, f Filter, page Page) (Result,
 		}
 		walk = len(followed) == s.maxAuthors
 	}
-	var posts []*models.Post
-	q := s.db.NewSelect().Model(&posts).Relation("User", models.UserSummary)
+	q := database.SelectPostsWithAuthors(s.db)
 	// The walk may be a prepared statement; the per-author ranges may not
 	// (see database.NewParams).
 	var p *database.Params
@@ -68,7 +66,8 @@ func (s *Store) personalPosts(ctx context.Context, f Filter, page Page) (Result,
 		p = database.InlineParams(s.db)
 		q = q.Where("post.id IN (?)", s.authorsPage(p, append(followed, f.ViewerID), f, page))
 	}
-	if err := paginate(p, q, "post.id", page).Conn(p.Conn()).Scan(ctx); err != nil {
+	posts, err := database.ReadPostsWithAuthors(ctx, p, paginate(p, q, "post.id", page))
+	if err != nil {
 		return Result{}, fmt.Errorf("stream of user %d: %w", f.ViewerID, err)
 	}
 	return trim(posts, page), nil

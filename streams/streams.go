@@ -156,12 +156,12 @@ func (s *Store) Posts(ctx context.Context, f Filter, page Page) (Result, error) 
 	case Personal, Unified:
 		return s.personalPosts(ctx, f, page)
 	}
-	var posts []*models.Post
 	p := database.InlineParams(s.db)
 	if f.Kind == Global {
 		p = database.NewParams(s.db) // see TestExplainStreamPlans
 	}
-	if err := s.query(p, &posts, f, page).Conn(p.Conn()).Scan(ctx); err != nil {
+	posts, err := database.ReadPostsWithAuthors(ctx, p, s.query(p, f, page))
+	if err != nil {
 		return Result{}, fmt.Errorf("stream: %w", err)
 	}
 	return trim(posts, page), nil
@@ -186,10 +186,10 @@ func (s *Store) indexedPosts(ctx context.Context, f Filter, page Page) (Result, 
 		if len(ids) == 0 {
 			break // the index ran out: what was collected is the page
 		}
-		var posts []*models.Post
 		p := database.NewParams(s.db)
-		q := s.db.NewSelect().Model(&posts).Where("post.id ?", p.In(ids))
-		if err := narrow(p, q, f).OrderExpr("post.id ?", direction(page)).Conn(p.Conn()).Scan(ctx); err != nil {
+		q := database.SelectPosts(s.db).Where("post.id ?", p.In(ids))
+		posts, err := database.ReadPosts(ctx, p, narrow(p, q, f).OrderExpr("post.id ?", direction(page)))
+		if err != nil {
 			return Result{}, fmt.Errorf("stream: %w", err)
 		}
 		out = append(out, posts...)
@@ -249,8 +249,8 @@ func (s *Store) indexPage(ctx context.Context, f Filter, page Page, limit int) (
 	return ids, nil
 }
 
-func (s *Store) query(p *database.Params, dst *[]*models.Post, f Filter, page Page) *bun.SelectQuery {
-	q, order := s.selectStream(p, s.db.NewSelect().Model(dst).Relation("User", models.UserSummary), f)
+func (s *Store) query(p *database.Params, f Filter, page Page) *bun.SelectQuery {
+	q, order := s.selectStream(p, database.SelectPostsWithAuthors(s.db), f)
 	return paginate(p, narrow(p, q, f), order, page)
 }
 
