@@ -13,26 +13,28 @@ import (
 
 // InsertPost writes p and sets its ID. A post that starts a thread is its
 // own thread root, which needs its id: on PostgreSQL the id is taken from
-// the sequence first, on SQLite the row is updated after. The
-// post is marked for the global stream here, from its author's type, so
-// no caller can forget to.
+// the sequence in the same statement, on SQLite the row is updated after.
+// The post is marked for the global stream here, from its author's type,
+// so no caller can forget to.
 func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
-	if p.ThreadID == 0 && p.ID == 0 && q.idb.Dialect().Name() == dialect.PG {
-		// A new thread is its first post's id: take the id first and write
-		// the row once, rather than write it and update it.
-		if err := q.idb.NewRaw("SELECT nextval(pg_get_serial_sequence('posts', 'id'))").Scan(ctx, &p.ID); err != nil {
-			return fmt.Errorf("insert post: next id: %w", err)
-		}
-		p.ThreadID = p.ID
+	ins := q.idb.NewInsert().Model(p).
+		Value("in_global", "EXISTS (SELECT 1 FROM users WHERE id = ? AND type = ?)", p.UserID, models.UserHuman)
+	newThread := p.ThreadID == 0 && p.ID == 0
+	if newThread && q.idb.Dialect().Name() == dialect.PG {
+		// The id is both the row's and its thread's: PostgreSQL evaluates
+		// a WITH query once however often it is referred to.
+		ins = ins.With("next_post", q.idb.NewSelect().ColumnExpr("nextval(pg_get_serial_sequence('posts', 'id')) AS id")).
+			Value("id", "(SELECT id FROM next_post)").Value("thread_id", "(SELECT id FROM next_post)").
+			Returning("id, thread_id")
+		newThread = false
 	}
-	inGlobal := "EXISTS (SELECT 1 FROM users WHERE id = ? AND type = ?)"
-	if _, err := q.idb.NewInsert().Model(p).Value("in_global", inGlobal, p.UserID, models.UserHuman).Exec(ctx); err != nil {
+	if _, err := ins.Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("insert post: %w", ErrDuplicate)
 		}
 		return fmt.Errorf("insert post: %w", err)
 	}
-	if p.ThreadID != 0 {
+	if !newThread {
 		return nil
 	}
 	p.ThreadID = p.ID
