@@ -20,6 +20,16 @@ type entityRef struct {
 // piece of text is escaped, only web URLs become hrefs, and newlines
 // become <br>.
 func HTML(text string, e models.Entities) string {
+	key := renderedHTML.key(text, e)
+	if html, ok := renderedHTML.get(key, text); ok {
+		return html
+	}
+	html := renderHTML(text, e)
+	renderedHTML.put(key, text, html)
+	return html
+}
+
+func renderHTML(text string, e models.Entities) string {
 	text = validText(text)
 	refs := entityRefs(e, utf8.RuneCountInString(text))
 	return render(text, refs, `<span itemscope itemtype="https://pnut.io/schemas/Post">`, `</span>`)
