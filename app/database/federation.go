@@ -203,9 +203,10 @@ func (q Queries) RemoteFollowerInboxes(ctx context.Context, userID int64) ([]str
 	// Read through follows_remote_idx: only remote followers' rows, none
 	// for an author followed only here. (Through all follows, a post by
 	// someone with 100 local followers cost 1 ms of PostgreSQL's time.)
+	p := NewParams(q.idb) // on every post
 	err := q.idb.NewRaw(`SELECT DISTINCT CASE WHEN u.shared_inbox_url <> '' THEN u.shared_inbox_url ELSE u.inbox_url END
 		FROM follows f JOIN users u ON u.id = f.follower_id
-		WHERE f.followee_id = ? AND f.remote_follower AND u.inbox_url <> ''`, userID).Scan(ctx, &inboxes)
+		WHERE f.followee_id = ? AND f.remote_follower AND u.inbox_url <> ''`, p.Arg(userID)).Conn(p.Conn()).Scan(ctx, &inboxes)
 	if err != nil {
 		return nil, fmt.Errorf("remote follower inboxes of user %d: %w", userID, err)
 	}

@@ -23,14 +23,21 @@ import (
 // A Params serves one query: build it with Arg and In, then run it with
 // the query's Conn(p.Conn()).
 type Params struct {
-	db   *sql.DB // nil: values stay in the text
-	idb  bun.IDB // where the query runs when db is nil
+	db   sqlRunner // nil: values stay in the text
+	idb  bun.IDB   // where the query runs when db is nil
 	vals []any
 }
 
-// NewParams starts the parameters of one query on idb. Inside a
-// transaction the values stay in the text: a prepared statement would
-// need the transaction's connection, which database/sql does not expose.
+// sqlRunner is a *sql.DB or, inside a transaction, a *sql.Tx: pgx takes
+// the prepared-statement mode as an argument from either.
+type sqlRunner interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// NewParams starts the parameters of one query on idb, a database or a
+// transaction.
 //
 // Only a query whose generic plan (the one made without the values) is
 // as good as the plans made with them may be prepared; TestExplainStreamPlans
@@ -39,8 +46,16 @@ type Params struct {
 // and sorts them. Such queries use InlineParams.
 func NewParams(idb bun.IDB) *Params {
 	p := &Params{idb: idb}
-	if db, ok := idb.(*bun.DB); ok && db.Dialect().Name() == dialect.PG {
+	if idb.Dialect().Name() != dialect.PG {
+		return p
+	}
+	switch db := idb.(type) {
+	case *bun.DB:
 		p.db = db.DB
+	case bun.Tx:
+		p.db = db.Tx
+	case *bun.Tx:
+		p.db = db.Tx
 	}
 	return p
 }
@@ -73,6 +88,20 @@ func (p *Params) In(ids []int64) schema.QueryAppender {
 	return bun.Safe("= ANY(" + string(p.Arg(ids).(bun.Safe)) + ")")
 }
 
+// InText is In for text values.
+func (p *Params) InText(values []string) schema.QueryAppender {
+	if p.db == nil {
+		if len(values) == 0 {
+			return bun.Safe("IN (NULL)")
+		}
+		return bun.SafeQuery("IN (?)", bun.In(values))
+	}
+	if values == nil {
+		values = []string{}
+	}
+	return bun.Safe("= ANY(" + string(p.Arg(values).(bun.Safe)) + ")")
+}
+
 type inList []int64
 
 func (l inList) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
@@ -100,7 +129,7 @@ func (p *Params) Conn() bun.IConn {
 // preparedConn hands bun's finished SQL text to pgx with the parameters
 // bun never saw, asking pgx to prepare and cache the statement.
 type preparedConn struct {
-	db   *sql.DB
+	db   sqlRunner
 	vals []any
 }
 

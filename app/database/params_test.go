@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -70,3 +71,44 @@ func notes(p *database.Params, db *bun.DB, ids []int64) ([]int64, error) {
 		Order("id").Conn(p.Conn()).Scan(context.Background(), &out)
 	return out, err
 }
+
+// TestParamsInATransaction: a prepared query run inside a transaction
+// runs on the transaction's connection, so it sees the transaction's own
+// writes, and a text list matches as an id list does.
+func TestParamsInATransaction(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db, err := database.Open(b.DatabaseURL, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Bun.ExecContext(ctx, "CREATE TABLE tags (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 5 { // the same statement, prepared once, used again
+			err := db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				if _, err := tx.NewRaw("INSERT INTO tags VALUES (?, ?)", round, fmt.Sprintf("tag %d", round)).Exec(ctx); err != nil {
+					return err
+				}
+				var got []int64
+				p := database.NewParams(tx)
+				err := tx.NewSelect().Table("tags").Column("id").Where("name ?", p.InText([]string{fmt.Sprintf("tag %d", round), "none"})).
+					Conn(p.Conn()).Scan(ctx, &got)
+				if err != nil || !slices.Equal(got, []int64{int64(round)}) {
+					return fmt.Errorf("round %d: found %v (%v) inside the transaction that wrote it", round, got, err)
+				}
+				return errRollBack
+			})
+			if !errors.Is(err, errRollBack) {
+				t.Fatal(err)
+			}
+		}
+		var left int
+		if err := db.Bun.NewRaw("SELECT COUNT(*) FROM tags").Scan(ctx, &left); err != nil || left != 0 {
+			t.Fatalf("%d rows outlived their rolled-back transactions (%v)", left, err)
+		}
+	})
+}
+
+var errRollBack = errors.New("roll back")

@@ -201,9 +201,10 @@ func (q Queries) AddToUserCount(ctx context.Context, userID int64, column string
 // new value.
 func (q Queries) BumpUserCount(ctx context.Context, userID int64, column string, delta int) (int64, error) {
 	var n int64
+	p := NewParams(q.idb) // on every post
 	err := q.idb.NewUpdate().Model((*models.User)(nil)).
-		Set("? = ? + ?", bun.Ident(column), bun.Ident(column), delta).
-		Where("id = ?", userID).Returning("?", bun.Ident(column)).Scan(ctx, &n)
+		Set("? = ? + ?", bun.Ident(column), bun.Ident(column), p.Arg(delta)).
+		Where("id = ?", p.Arg(userID)).Returning("?", bun.Ident(column)).Conn(p.Conn()).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("count %s of user %d: %w", column, userID, err)
 	}

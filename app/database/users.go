@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -49,14 +47,11 @@ func (q Queries) UsersByIDsOrNames(ctx context.Context, ids []int64, usernameKey
 	if len(ids) == 0 && len(usernameKeys) == 0 {
 		return users, nil
 	}
-	sel := q.idb.NewSelect().Model(&users).Apply(models.UserSummary)
-	if len(ids) > 0 {
-		sel = sel.WhereOr("id IN (?)", bun.In(ids))
-	}
-	if len(usernameKeys) > 0 {
-		sel = sel.WhereOr("username_key IN (?)", bun.In(usernameKeys))
-	}
-	if err := sel.Scan(ctx); err != nil {
+	// Prepared on PostgreSQL: every post with a mention asks.
+	p := NewParams(q.idb)
+	sel := q.idb.NewSelect().Model(&users).Apply(models.UserSummary).
+		Where("id ? OR username_key ?", p.In(ids), p.InText(usernameKeys))
+	if err := sel.Conn(p.Conn()).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load users: %w", err)
 	}
 	return users, nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/uptrace/bun"
-
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -32,7 +30,8 @@ func (q Queries) WebhooksOf(ctx context.Context, userIDs ...int64) ([]*models.We
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	err := q.idb.NewSelect().Model(&out).Where("user_id IN (?)", bun.In(userIDs)).Order("id").Scan(ctx)
+	p := NewParams(q.idb) // on every post
+	err := q.idb.NewSelect().Model(&out).Where("user_id ?", p.In(userIDs)).Order("id").Conn(p.Conn()).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("webhooks of users %v: %w", userIDs, err)
 	}
