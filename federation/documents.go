@@ -46,8 +46,16 @@ func (s *Service) ensureKeys(ctx context.Context, u *models.User) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.SetUserKeys(ctx, u.ID, pub, priv); err != nil {
+	stored, err := s.db.SetUserKeys(ctx, u.ID, pub, priv)
+	if err != nil {
 		return err
+	}
+	if !stored { // another request or replica gave them keys first: theirs hold
+		fresh, err := s.db.UserByID(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		pub, priv = fresh.PublicKeyPEM, fresh.PrivateKeyPEM
 	}
 	u.PublicKeyPEM, u.PrivateKeyPEM = pub, priv
 	return nil

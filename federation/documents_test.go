@@ -1,10 +1,12 @@
 package federation_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pecan-social/pecan/app/apptest"
@@ -187,4 +189,45 @@ func mustID(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestKeylessAccountGetsOneKeyPair: an account made before federation gets
+// its key pair when its actor is first fetched; many fetches at once all
+// publish the one pair that was stored, since signers keep a user's key
+// once they have read it.
+func TestKeylessAccountGetsOneKeyPair(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := apptest.Start(t, b, localFederation)
+		alice := newAccount(t, srv, "alice")
+		if _, err := srv.App.DB.Bun.NewRaw("UPDATE users SET public_key_pem = '', private_key_pem = '' WHERE id = ?", alice.user.ID).
+			Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		pems := make([]string, 8)
+		var wg sync.WaitGroup
+		for i := range pems {
+			wg.Go(func() {
+				r, err := srv.Send(apptest.Request{Method: "GET", Path: "/users/alice", Header: http.Header{"Accept": {acceptAS}}})
+				if err != nil || r.Status != 200 {
+					t.Errorf("actor: %v %v", r, err)
+					return
+				}
+				var doc struct{ PublicKey struct{ PublicKeyPem string } }
+				if err := json.Unmarshal(r.Body, &doc); err != nil {
+					t.Error(err)
+				}
+				pems[i] = doc.PublicKey.PublicKeyPem
+			})
+		}
+		wg.Wait()
+		stored, err := srv.App.DB.UserByID(context.Background(), alice.user.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, pem := range pems {
+			if pem == "" || pem != stored.PublicKeyPEM {
+				t.Fatalf("fetch %d published %q; stored is %q", i, pem, stored.PublicKeyPEM)
+			}
+		}
+	})
 }

@@ -52,6 +52,7 @@ type Service struct {
 	logger *slog.Logger
 	notify func()
 	keys   *keyCache
+	ours   signingKeys
 
 	instanceMu  sync.Mutex
 	instanceKey *rsa.PrivateKey
@@ -121,6 +122,9 @@ func (s *Service) signingKey(ctx context.Context, userID int64) (*rsa.PrivateKey
 		key, _, err := s.InstanceKey(ctx)
 		return key, s.site.InstanceKeyID(), err
 	}
+	if k, ok := s.ours.get(userID); ok {
+		return k.key, k.keyID, nil
+	}
 	u, err := s.db.UserByID(ctx, userID)
 	if err != nil {
 		return nil, "", err
@@ -132,5 +136,7 @@ func (s *Service) signingKey(ctx context.Context, userID int64) (*rsa.PrivateKey
 	if err != nil {
 		return nil, "", fmt.Errorf("key of user %d: %w", userID, err)
 	}
-	return key, s.site.KeyID(u.Username), nil
+	k := signingKey{key: key, keyID: s.site.KeyID(u.Username)}
+	s.ours.put(userID, k)
+	return k.key, k.keyID, nil
 }

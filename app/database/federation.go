@@ -57,15 +57,18 @@ func (q Queries) SaveRemoteUser(ctx context.Context, u *models.User) (*models.Us
 	return q.UserByID(ctx, u.ID)
 }
 
-// SetUserKeys stores a local user's key pair.
-func (q Queries) SetUserKeys(ctx context.Context, userID int64, publicPEM, privatePEM string) error {
-	_, err := q.idb.NewUpdate().Model((*models.User)(nil)).
+// SetUserKeys stores a local user's key pair if they have none, and
+// reports whether it did: once stored, a key pair never changes, so signers
+// may keep it and other servers' copies stay right.
+func (q Queries) SetUserKeys(ctx context.Context, userID int64, publicPEM, privatePEM string) (bool, error) {
+	res, err := q.idb.NewUpdate().Model((*models.User)(nil)).
 		Set("public_key_pem = ?", publicPEM).Set("private_key_pem = ?", privatePEM).
-		Where("id = ?", userID).Exec(ctx)
+		Where("id = ? AND public_key_pem = '' AND private_key_pem = ''", userID).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("store keys of user %d: %w", userID, err)
+		return false, fmt.Errorf("store keys of user %d: %w", userID, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // PostByAPID loads a remote post by its ActivityPub id.
