@@ -40,14 +40,18 @@ func (db *DB) ClaimDelivery(ctx context.Context, c Claim) (*models.Delivery, err
 	if db.IsPostgres() {
 		lock = "FOR UPDATE SKIP LOCKED"
 	}
-	hosts := ""
+	// Prepared on PostgreSQL: every delivery is claimed. The status stays
+	// in the text, where it matches deliveries_due_idx's predicate; as a
+	// parameter the plan could not use that index.
+	p := NewParams(db.Bun)
 	nowMS := c.Now.UnixMilli()
-	args := []any{nowMS + c.LeaseMargin.Milliseconds(), c.Now, models.DeliveryPending, c.Now, nowMS}
+	args := []any{p.Arg(nowMS + c.LeaseMargin.Milliseconds()), p.Arg(c.Now), models.DeliveryPending, p.Arg(c.Now), p.Arg(nowMS)}
+	hosts := ""
 	if len(c.ExcludeHosts) > 0 {
-		hosts = "AND target_host NOT IN (?)"
-		args = append(args, bun.In(c.ExcludeHosts))
+		hosts = "AND NOT (target_host ?)"
+		args = append(args, p.InText(c.ExcludeHosts))
 	}
-	query := `UPDATE deliveries SET lease_until_ms = ? + timeout_ms, attempts = attempts + 1, updated_at = ?
+	query := `UPDATE deliveries SET lease_until_ms = CAST(? AS BIGINT) + timeout_ms, attempts = attempts + 1, updated_at = ?
 		WHERE id = (
 			SELECT id FROM deliveries
 			WHERE status = ? AND next_attempt_at <= ? AND lease_until_ms <= ? ` + hosts + `
@@ -55,7 +59,7 @@ func (db *DB) ClaimDelivery(ctx context.Context, c Claim) (*models.Delivery, err
 		)
 		RETURNING *`
 	var claimed []*models.Delivery
-	if err := db.Bun.NewRaw(query, args...).Scan(ctx, &claimed); err != nil {
+	if err := db.Bun.NewRaw(query, args...).Conn(p.Conn()).Scan(ctx, &claimed); err != nil {
 		return nil, fmt.Errorf("claim delivery: %w", err)
 	}
 	if len(claimed) == 0 {
@@ -81,18 +85,19 @@ type Attempt struct {
 // another worker took) must not overwrite the newer outcome. It reports
 // whether the row was updated.
 func (q Queries) RecordAttempt(ctx context.Context, a Attempt) (bool, error) {
+	p := NewParams(q.idb) // after every send
 	upd := q.idb.NewUpdate().Model((*models.Delivery)(nil)).
 		Set("status = ?", a.Status).
-		Set("next_attempt_at = ?", a.NextAttemptAt).
+		Set("next_attempt_at = ?", p.Arg(a.NextAttemptAt)).
 		Set("lease_until_ms = 0").
-		Set("last_error = ?", a.LastError).
-		Set("last_status = ?", a.LastStatus).
-		Set("updated_at = ?", a.At).
-		Where("id = ? AND status = ? AND lease_until_ms = ?", a.ID, models.DeliveryPending, a.LeaseUntilMS)
+		Set("last_error = ?", p.Arg(a.LastError)).
+		Set("last_status = ?", p.Arg(a.LastStatus)).
+		Set("updated_at = ?", p.Arg(a.At)).
+		Where("id = ? AND status = ? AND lease_until_ms = ?", p.Arg(a.ID), models.DeliveryPending, p.Arg(a.LeaseUntilMS))
 	if a.Status == models.DeliveryDelivered {
-		upd = upd.Set("delivered_at = ?", a.At)
+		upd = upd.Set("delivered_at = ?", p.Arg(a.At))
 	}
-	res, err := upd.Exec(ctx)
+	res, err := upd.Conn(p.Conn()).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("record attempt of delivery %d: %w", a.ID, err)
 	}
