@@ -85,16 +85,16 @@ type postRow struct {
 func newPostRow(withAuthor bool) *postRow {
 	r := &postRow{author: withAuthor}
 	p, u := &r.post, &r.user
-	r.dst = []any{&p.ID, &p.UserID, &p.Text, &p.Entities, &p.IsNSFW, nullInt{&p.ReplyTo},
-		&p.ThreadID, nullInt{&p.RepostOf}, &p.Raw, &p.SourceName, &p.IsRevised, &p.ReplyCount,
+	r.dst = []any{&p.ID, &p.UserID, &p.Text, &p.Entities, &p.IsNSFW, null[int64]{&p.ReplyTo},
+		&p.ThreadID, null[int64]{&p.RepostOf}, &p.Raw, &p.SourceName, &p.IsRevised, &p.ReplyCount,
 		&p.RepostCount, &p.BookmarkCount, &p.ThreadCount, timeCol{&p.CreatedAt}, nullTime{&p.RevisedAt},
-		nullTime{&p.DeletedAt}, nullString{&p.APID}, &p.APURL, nullInt{&p.RepostOfUserID}}
+		nullTime{&p.DeletedAt}, null[string]{&p.APID}, &p.APURL, null[int64]{&p.RepostOfUserID}}
 	if withAuthor {
 		r.dst = append(r.dst, &u.ID, &u.Username, &u.UsernameKey, &u.Name, &r.userType,
 			&u.ProfileText, &u.Locale, &u.Timezone, &u.PostCount, &u.BookmarkCount,
 			&u.FollowerCount, &u.FollowingCount, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt},
-			&u.Domain, nullString{&u.ActorID}, &u.InboxURL, &u.SharedInboxURL, &u.ProfileURL,
-			nullString{&u.KeyID}, nullTime{&u.FetchedAt})
+			&u.Domain, null[string]{&u.ActorID}, &u.InboxURL, &u.SharedInboxURL, &u.ProfileURL,
+			null[string]{&u.KeyID}, nullTime{&u.FetchedAt})
 	}
 	return r
 }
@@ -163,30 +163,17 @@ func parseTime(src any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("read a time: cannot parse %q", text)
 }
 
-type nullInt struct{ dst **int64 }
+// null reads a nullable column into a pointer: nil for NULL.
+type null[T any] struct{ dst **T }
 
-func (c nullInt) Scan(src any) error {
-	var n sql.NullInt64
+func (c null[T]) Scan(src any) error {
+	var n sql.Null[T]
 	if err := n.Scan(src); err != nil {
 		return err
 	}
 	*c.dst = nil
 	if n.Valid {
-		*c.dst = &n.Int64
-	}
-	return nil
-}
-
-type nullString struct{ dst **string }
-
-func (c nullString) Scan(src any) error {
-	var s sql.NullString
-	if err := s.Scan(src); err != nil {
-		return err
-	}
-	*c.dst = nil
-	if s.Valid {
-		*c.dst = &s.String
+		*c.dst = &n.V
 	}
 	return nil
 }
