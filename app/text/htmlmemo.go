@@ -14,13 +14,20 @@ import (
 // lately is remembered, keyed by a hash of both and checked against the
 // text on every hit.
 
-// maxMemoized bounds the HTML remembered; past it, the memo starts over.
-const maxMemoized = 8192
+// The memo is bounded in entries and in bytes; past either bound it starts
+// over. Texts longer than any local post could be (remote posts may be up
+// to a fetched document's size) are rendered every time instead.
+const (
+	maxMemoized      = 8192
+	maxMemoizedBytes = 8 << 20
+	maxMemoizedText  = 4096
+)
 
 type htmlMemo struct {
 	seed    maphash.Seed
 	mu      sync.RWMutex
 	entries map[uint64]memoized
+	bytes   int
 }
 
 type memoized struct {
@@ -40,12 +47,20 @@ func (m *htmlMemo) get(key uint64, text string) (string, bool) {
 }
 
 func (m *htmlMemo) put(key uint64, text, html string) {
+	size := len(text) + len(html)
+	if len(text) > maxMemoizedText {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.entries) >= maxMemoized {
-		m.entries = make(map[uint64]memoized, maxMemoized)
+	if len(m.entries) >= maxMemoized || m.bytes+size > maxMemoizedBytes {
+		m.entries, m.bytes = make(map[uint64]memoized, maxMemoized), 0
+	}
+	if old, ok := m.entries[key]; ok {
+		m.bytes -= len(old.text) + len(old.html)
 	}
 	m.entries[key] = memoized{text: text, html: html}
+	m.bytes += size
 }
 
 // key hashes the text and every entity field the HTML depends on.

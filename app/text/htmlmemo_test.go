@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -53,5 +54,18 @@ func TestHTMLMemoStaysBounded(t *testing.T) {
 	}
 	if n := len(m.entries); n > maxMemoized {
 		t.Fatalf("%d entries, bound %d", n, maxMemoized)
+	}
+	// Long texts, as a remote server may send, are not kept at all, and
+	// those that are kept stay under the byte bound.
+	m.put(1, strings.Repeat("x", maxMemoizedText+1), "h")
+	if _, ok := m.get(1, strings.Repeat("x", maxMemoizedText+1)); ok {
+		t.Fatal("a text longer than maxMemoizedText was kept")
+	}
+	text := strings.Repeat("y", maxMemoizedText)
+	for i := range 3 * maxMemoizedBytes / (2 * maxMemoizedText) {
+		m.put(uint64(i), text, text)
+		if m.bytes > maxMemoizedBytes {
+			t.Fatalf("%d bytes kept, bound %d", m.bytes, maxMemoizedBytes)
+		}
 	}
 }
