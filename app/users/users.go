@@ -117,8 +117,7 @@ func (p *Processor) Lookup(ctx context.Context, ref string, viewer *models.User)
 		if viewer == nil {
 			return nil, errs.Unauthorized("token_missing", "\"me\" needs an access token")
 		}
-		// The viewer came with a token, maybe cached: read their counts afresh.
-		return p.db.UserByID(ctx, viewer.ID)
+		return p.current(ctx, viewer)
 	}
 	id, name, err := parseRef(ref)
 	if err != nil {
@@ -146,6 +145,20 @@ type Resolver interface {
 
 // SetResolver lets Lookup find "@user@host" on other servers.
 func (p *Processor) SetResolver(r Resolver) { p.resolver = r }
+
+// current reads the signed-in user afresh, without their secrets: the one
+// that came with the token may be seconds old (see tokens.CacheFor), and
+// a profile change made on another server meanwhile must not be undone.
+func (p *Processor) current(ctx context.Context, viewer *models.User) (*models.User, error) {
+	found, err := p.db.UsersByIDsOrNames(ctx, []int64{viewer.ID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, errs.NotFound("user_not_found", "user %d not found", viewer.ID)
+	}
+	return found[0], nil
+}
 
 // OnProfileChange has f called after each profile change, for whoever
 // keeps copies of users (the token cache).
@@ -224,7 +237,11 @@ type ProfileUpdate struct {
 
 // UpdateProfile applies a partial profile change to u.
 func (p *Processor) UpdateProfile(ctx context.Context, u *models.User, in ProfileUpdate) (*models.User, error) {
-	updated := *u
+	current, err := p.current(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	updated := *current
 	if err := applyProfile(&updated, in); err != nil {
 		return nil, err
 	}
