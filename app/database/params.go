@@ -92,7 +92,7 @@ func (p *Params) In(ids []int64) schema.QueryAppender {
 func (p *Params) InText(values []string) schema.QueryAppender {
 	if p.db == nil {
 		if len(values) == 0 {
-			return bun.Safe("IN (NULL)")
+			return bun.Safe(emptyTextIn)
 		}
 		return bun.SafeQuery("IN (?)", bun.In(values))
 	}
@@ -102,17 +102,23 @@ func (p *Params) InText(values []string) schema.QueryAppender {
 	return bun.Safe("= ANY(" + string(p.Arg(values).(bun.Safe)) + ")")
 }
 
+// An empty list is false for every row, as "= ANY('{}')" is on
+// PostgreSQL; "IN (NULL)" would be NULL, and NOT of it NULL too rather
+// than true. The NULL is typed so PostgreSQL can compare it.
+const (
+	emptyIn     = "IN (SELECT CAST(NULL AS BIGINT) WHERE 1 = 0)"
+	emptyTextIn = "IN (SELECT CAST(NULL AS TEXT) WHERE 1 = 0)"
+)
+
 type inList []int64
 
 func (l inList) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
-	b = append(b, "IN ("...)
 	if len(l) == 0 {
-		b = append(b, "NULL"...) // matches nothing, as an empty list would
-	} else {
-		var err error
-		if b, err = bun.In([]int64(l)).AppendQuery(gen, b); err != nil {
-			return nil, err
-		}
+		return append(b, emptyIn...), nil
+	}
+	b, err := bun.In([]int64(l)).AppendQuery(gen, append(b, "IN ("...))
+	if err != nil {
+		return nil, err
 	}
 	return append(b, ')'), nil
 }

@@ -112,3 +112,40 @@ func TestParamsInATransaction(t *testing.T) {
 }
 
 var errRollBack = errors.New("roll back")
+
+// TestEmptyListsMatchNothing: an empty list matches no row, and its
+// negation every row, prepared or not, on both backends.
+func TestEmptyListsMatchNothing(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db, err := database.Open(b.DatabaseURL, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Bun.ExecContext(ctx, "CREATE TABLE names (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Bun.ExecContext(ctx, "INSERT INTO names VALUES (1, 'a'), (2, 'b')"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []func() *database.Params{
+			func() *database.Params { return database.NewParams(db.Bun) },
+			func() *database.Params { return database.InlineParams(db.Bun) },
+		} {
+			count := func(where string, list func(*database.Params) any) int {
+				params := p()
+				n, err := db.Bun.NewSelect().Table("names").Where(where, list(params)).Conn(params.Conn()).Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return int(n)
+			}
+			ids := func(p *database.Params) any { return p.In(nil) }
+			texts := func(p *database.Params) any { return p.InText(nil) }
+			if a, b, c, d := count("id ?", ids), count("NOT (id ?)", ids), count("name ?", texts), count("NOT (name ?)", texts); a != 0 || b != 2 || c != 0 || d != 2 {
+				t.Fatalf("empty lists matched %d and %d of 2 rows, negated %d and %d, want 0 and 2", a, c, b, d)
+			}
+		}
+	})
+}
