@@ -22,14 +22,7 @@ import (
 func TestParamsAnswerAsInline(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		db, err := database.Open(b.DatabaseURL, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Bun.ExecContext(ctx, "CREATE TABLE notes (id BIGINT PRIMARY KEY, owner BIGINT NOT NULL, body TEXT NOT NULL)"); err != nil {
-			t.Fatal(err)
-		}
+		db := scratchDB(t, b, "CREATE TABLE notes (id BIGINT PRIMARY KEY, owner BIGINT NOT NULL, body TEXT NOT NULL)")
 		for i := 1; i <= 30; i++ {
 			if _, err := db.Bun.NewRaw("INSERT INTO notes VALUES (?, ?, ?)", i, i%3, fmt.Sprintf("it's note %d", i)).Exec(ctx); err != nil {
 				t.Fatal(err)
@@ -78,14 +71,7 @@ func notes(p *database.Params, db *bun.DB, ids []int64) ([]int64, error) {
 func TestParamsInATransaction(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		db, err := database.Open(b.DatabaseURL, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Bun.ExecContext(ctx, "CREATE TABLE tags (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
-			t.Fatal(err)
-		}
+		db := scratchDB(t, b, "CREATE TABLE tags (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")
 		for round := range 5 { // the same statement, prepared once, used again
 			err := db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 				if _, err := tx.NewRaw("INSERT INTO tags VALUES (?, ?)", round, fmt.Sprintf("tag %d", round)).Exec(ctx); err != nil {
@@ -118,14 +104,7 @@ var errRollBack = errors.New("roll back")
 func TestEmptyListsMatchNothing(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		db, err := database.Open(b.DatabaseURL, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Bun.ExecContext(ctx, "CREATE TABLE names (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
-			t.Fatal(err)
-		}
+		db := scratchDB(t, b, "CREATE TABLE names (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")
 		if _, err := db.Bun.ExecContext(ctx, "INSERT INTO names VALUES (1, 'a'), (2, 'b')"); err != nil {
 			t.Fatal(err)
 		}
@@ -148,4 +127,18 @@ func TestEmptyListsMatchNothing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// scratchDB opens b with one table made by create, closed when the test ends.
+func scratchDB(t *testing.T, b testenv.Backend, create string) *database.DB {
+	t.Helper()
+	db, err := database.Open(b.DatabaseURL, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Bun.ExecContext(context.Background(), create); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
