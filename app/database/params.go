@@ -78,49 +78,26 @@ func (p *Params) Arg(v any) any {
 // In is a membership test against ids, for "column ?": "= ANY($n)" with
 // one array parameter on PostgreSQL, so lists of any length share one
 // statement; "IN (…)" elsewhere.
-func (p *Params) In(ids []int64) schema.QueryAppender {
-	if p.db == nil {
-		return inList(ids)
-	}
-	if ids == nil {
-		ids = []int64{}
-	}
-	return bun.Safe("= ANY(" + string(p.Arg(ids).(bun.Safe)) + ")")
-}
+func (p *Params) In(ids []int64) schema.QueryAppender { return in(p, ids, "BIGINT") }
 
 // InText is In for text values.
-func (p *Params) InText(values []string) schema.QueryAppender {
-	if p.db == nil {
-		if len(values) == 0 {
-			return bun.Safe(emptyTextIn)
+func (p *Params) InText(values []string) schema.QueryAppender { return in(p, values, "TEXT") }
+
+// in is In for values of sqlType. An empty list is false for every row,
+// as "= ANY('{}')" is on PostgreSQL; "IN (NULL)" would be NULL, and NOT of
+// it NULL too rather than true. Its NULL is typed so PostgreSQL can
+// compare it.
+func in[T int64 | string](p *Params, values []T, sqlType string) schema.QueryAppender {
+	if p.db != nil {
+		if values == nil {
+			values = []T{}
 		}
-		return bun.SafeQuery("IN (?)", bun.In(values))
+		return bun.Safe("= ANY(" + string(p.Arg(values).(bun.Safe)) + ")")
 	}
-	if values == nil {
-		values = []string{}
+	if len(values) == 0 {
+		return bun.Safe("IN (SELECT CAST(NULL AS " + sqlType + ") WHERE 1 = 0)")
 	}
-	return bun.Safe("= ANY(" + string(p.Arg(values).(bun.Safe)) + ")")
-}
-
-// An empty list is false for every row, as "= ANY('{}')" is on
-// PostgreSQL; "IN (NULL)" would be NULL, and NOT of it NULL too rather
-// than true. The NULL is typed so PostgreSQL can compare it.
-const (
-	emptyIn     = "IN (SELECT CAST(NULL AS BIGINT) WHERE 1 = 0)"
-	emptyTextIn = "IN (SELECT CAST(NULL AS TEXT) WHERE 1 = 0)"
-)
-
-type inList []int64
-
-func (l inList) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
-	if len(l) == 0 {
-		return append(b, emptyIn...), nil
-	}
-	b, err := bun.In([]int64(l)).AppendQuery(gen, append(b, "IN ("...))
-	if err != nil {
-		return nil, err
-	}
-	return append(b, ')'), nil
+	return bun.SafeQuery("IN (?)", bun.In(values))
 }
 
 // Conn runs the query: on PostgreSQL as a cached prepared statement with
