@@ -19,14 +19,15 @@ import (
 func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 	ins := q.idb.NewInsert().Model(p).
 		Value("in_global", "EXISTS (SELECT 1 FROM users WHERE id = ? AND type = ?)", p.UserID, models.UserHuman)
-	newThread := p.ThreadID == 0 && p.ID == 0
-	if newThread && q.idb.Dialect().Name() == dialect.PG {
-		// The id is both the row's and its thread's: PostgreSQL evaluates
-		// a WITH query once however often it is referred to.
+	// A new thread's root needs its own id as thread_id: written after the
+	// insert, except on PostgreSQL, which evaluates a WITH query once
+	// however often it is referred to.
+	threadAfter := p.ThreadID == 0 && p.ID == 0
+	if threadAfter && q.idb.Dialect().Name() == dialect.PG {
 		ins = ins.With("next_post", q.idb.NewSelect().ColumnExpr("nextval(pg_get_serial_sequence('posts', 'id')) AS id")).
 			Value("id", "(SELECT id FROM next_post)").Value("thread_id", "(SELECT id FROM next_post)").
 			Returning("id, thread_id")
-		newThread = false
+		threadAfter = false
 	}
 	if _, err := ins.Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
@@ -34,7 +35,7 @@ func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 		}
 		return fmt.Errorf("insert post: %w", err)
 	}
-	if !newThread {
+	if !threadAfter {
 		return nil
 	}
 	p.ThreadID = p.ID
