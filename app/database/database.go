@@ -35,7 +35,7 @@ type DB struct {
 }
 
 // Queries are the store's reads and writes, on the pool or on a
-// transaction. Each method is one statement.
+// transaction. Most methods are one statement.
 type Queries struct {
 	idb bun.IDB
 }

@@ -208,20 +208,15 @@ func (p *Processor) insert(ctx context.Context, q database.Queries, post *models
 		}
 		post.ReplyTo, post.ThreadID = &parent.ID, parent.ThreadID
 	}
-	if err := q.InsertPost(ctx, post); err != nil {
+	posts, err := q.CreatePost(ctx, post, mentionRows(post), tagSet(post.Entities))
+	if err != nil {
 		return err
 	}
-	if err := p.index(ctx, q, post); err != nil {
-		return err
-	}
-	if err := p.count(ctx, q, post, parent, 1); err != nil {
+	withPostCount(post, posts)
+	if err := p.countReply(ctx, q, post, parent, 1); err != nil {
 		return err
 	}
 	return p.createdEvents(ctx, q, post)
-}
-
-func (p *Processor) index(ctx context.Context, q database.Queries, post *models.Post) error {
-	return q.InsertMentionsAndTags(ctx, mentionRows(post), post.ID, tagSet(post.Entities))
 }
 
 // mentionRows is the post's mentioned users, each once; leading if any of
@@ -259,11 +254,22 @@ func (p *Processor) count(ctx context.Context, q database.Queries, post, parent 
 	if err != nil {
 		return err
 	}
+	withPostCount(post, n)
+	return p.countReply(ctx, q, post, parent, delta)
+}
+
+// withPostCount gives the post's author, if loaded, their new post count.
+func withPostCount(post *models.Post, n int64) {
 	if post.User != nil {
 		author := *post.User // the caller's copy stays as it was
 		author.PostCount = n
 		post.User = &author
 	}
+}
+
+// countReply moves the reply and thread counts of the post's parent and
+// thread, if it is a reply, by delta.
+func (p *Processor) countReply(ctx context.Context, q database.Queries, post, parent *models.Post, delta int) error {
 	if parent == nil {
 		return nil
 	}

@@ -1,0 +1,196 @@
+package database
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pecan-social/pecan/app/testenv"
+	"github.com/pecan-social/pecan/models"
+)
+
+// TestCreatePostMatchesStatements writes the same posts through CreatePost
+// and through bun's statements, and wants the same rows: the post with
+// every column it sets, its place in the global stream, its mention and
+// tag rows, and its author's count.
+func TestCreatePostMatchesStatements(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db := migratedDB(t, b)
+		human, bot, mentioned := newUser(t, db, models.UserHuman), newUser(t, db, models.UserBot), newUser(t, db, models.UserHuman)
+		root := &models.Post{UserID: human.ID, Text: "root", CreatedAt: time.Now(), Entities: models.Entities{}}
+		if _, err := db.CreatePost(ctx, root, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if root.ThreadID != root.ID {
+			t.Fatalf("a new thread's root is in thread %d, want its own id %d", root.ThreadID, root.ID)
+		}
+		cases := map[string]struct {
+			author   *models.User
+			reply    bool
+			remote   bool
+			mentions []models.PostMention
+			tags     []string
+		}{
+			"bare":                   {author: human},
+			"bot":                    {author: bot, tags: []string{"bots"}},
+			"mentions and tags":      {author: human, mentions: []models.PostMention{{UserID: mentioned.ID, Leading: true}, {UserID: bot.ID}}, tags: []string{"go", "pecan"}},
+			"reply with one mention": {author: human, reply: true, mentions: []models.PostMention{{UserID: mentioned.ID}}},
+			"remote":                 {author: bot, remote: true, reply: true, tags: []string{"fediverse"}},
+		}
+		for name, c := range cases {
+			t.Run(name, func(t *testing.T) {
+				newPost := func(text string) *models.Post {
+					p := &models.Post{UserID: c.author.ID, Text: text, IsNSFW: c.reply, SourceName: "tests",
+						CreatedAt: time.Date(2026, 11, 25, 21, 0, 0, 123456000, time.UTC),
+						Entities:  models.Entities{Tags: []models.Tag{{Pos: 0, Len: 3, Text: "tag"}}},
+						Raw:       models.Raw{"io.pnut.core.oembed": {json.RawMessage(`{"type":"photo"}`)}}}
+					if c.reply {
+						p.ReplyTo, p.ThreadID = &root.ID, root.ThreadID
+					}
+					if c.remote {
+						p.APID, p.APURL = new("https://remote.example/notes/"+text), "https://remote.example/@bot/1"
+					}
+					return p
+				}
+				got, want := newPost("one statement "+name), newPost("by statements "+name)
+				before := storedPostCount(t, db, c.author.ID)
+				gotCount, err := db.CreatePost(ctx, got, c.mentions, c.tags)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantCount, err := db.createPostByStatements(ctx, want, c.mentions, c.tags)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gotCount != before+1 || wantCount != before+2 || storedPostCount(t, db, c.author.ID) != wantCount {
+					t.Errorf("from %d posts, counts %d then %d, stored %d; want one more each time", before, gotCount, wantCount, storedPostCount(t, db, c.author.ID))
+				}
+				if got.ThreadID != want.ThreadID && !(got.ThreadID == got.ID && want.ThreadID == want.ID) {
+					t.Errorf("threads %d (post %d) and %d (post %d)", got.ThreadID, got.ID, want.ThreadID, want.ID)
+				}
+				if g, w := storedPost(t, db, got.ID), storedPost(t, db, want.ID); g != w {
+					t.Errorf("stored by CreatePost:\n%s\nby statements:\n%s", g, w)
+				}
+			})
+		}
+	})
+}
+
+// TestCreatePostTwiceFromAfar: a remote post stored already is a
+// duplicate, and nothing of the second attempt is written.
+func TestCreatePostTwiceFromAfar(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db := migratedDB(t, b)
+		author := newUser(t, db, models.UserHuman)
+		note := func() *models.Post {
+			return &models.Post{UserID: author.ID, Text: "hello", CreatedAt: time.Now(), APID: new("https://remote.example/notes/1")}
+		}
+		if _, err := db.CreatePost(ctx, note(), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		err := db.InTx(ctx, func(ctx context.Context, q Queries) error {
+			_, err := q.CreatePost(ctx, note(), nil, []string{"again"})
+			return err
+		})
+		if !errors.Is(err, ErrDuplicate) {
+			t.Fatalf("storing a Note twice: %v, want ErrDuplicate", err)
+		}
+		if n := storedPostCount(t, db, author.ID); n != 1 {
+			t.Fatalf("the author counts %d posts, want 1", n)
+		}
+	})
+}
+
+// TestCreatePostWithoutAuthor: a post by no user writes nothing.
+func TestCreatePostWithoutAuthor(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db := migratedDB(t, b)
+		err := db.InTx(ctx, func(ctx context.Context, q Queries) error {
+			_, err := q.CreatePost(ctx, &models.Post{UserID: 999, Text: "nobody", CreatedAt: time.Now()}, nil, []string{"tag"})
+			return err
+		})
+		if err == nil {
+			t.Fatal("a post by a user who does not exist was created")
+		}
+		if n, err := db.Bun.NewSelect().Model((*models.Post)(nil)).Count(ctx); err != nil || n != 0 {
+			t.Fatalf("%d posts stored (%v), want none", n, err)
+		}
+	})
+}
+
+func migratedDB(t *testing.T, b testenv.Backend) *DB {
+	t.Helper()
+	db, err := Open(b.DatabaseURL, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.MigrateUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func newUser(t *testing.T, db *DB, kind models.UserType) *models.User {
+	t.Helper()
+	n := time.Now().UnixNano()
+	u := &models.User{Username: fmt.Sprint("u", n), UsernameKey: fmt.Sprint("u", n), Type: kind, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if _, err := db.Bun.NewInsert().Model(u).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func storedPostCount(t *testing.T, db *DB, userID int64) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Bun.NewSelect().Table("users").Column("post_count").Where("id = ?", userID).Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// storedPost is a post's row, global stream flag and index rows as JSON,
+// with its ids and texts left out: the rest must not depend on the path
+// that wrote it.
+func storedPost(t *testing.T, db *DB, id int64) string {
+	t.Helper()
+	ctx := context.Background()
+	post := new(models.Post)
+	if err := db.Bun.NewSelect().Model(post).Where("id = ?", id).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var inGlobal bool
+	if err := db.Bun.NewSelect().Table("posts").Column("in_global").Where("id = ?", id).Scan(ctx, &inGlobal); err != nil {
+		t.Fatal(err)
+	}
+	var mentions []models.PostMention
+	var tags []models.PostTag
+	if err := db.Bun.NewSelect().Model(&mentions).Where("post_id = ?", id).Order("user_id").Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Bun.NewSelect().Model(&tags).Where("post_id = ?", id).Order("tag").Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range mentions {
+		mentions[i].PostID = 0
+	}
+	for i := range tags {
+		tags[i].PostID = 0
+	}
+	if post.ThreadID == post.ID {
+		post.ThreadID = -1 // its own thread
+	}
+	post.ID, post.Text, post.APID, post.CreatedAt = 0, "", nil, post.CreatedAt.UTC()
+	out, err := json.Marshal(map[string]any{"post": post, "in_global": inGlobal, "mentions": mentions, "tags": tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
