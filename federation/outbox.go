@@ -105,7 +105,7 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 			return nil, err
 		}
 	}
-	note, audience, err := s.noteFor(ctx, q, post, author)
+	nc, audience, err := s.noteContext(ctx, q, post)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +116,10 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 	for _, u := range audience {
 		inboxes = append(inboxes, u.DeliveryInbox())
 	}
+	if len(inboxes) == 0 {
+		return nil, nil // no other server hears of it: nothing to render
+	}
+	note := s.site.ToNote(post, author, nc)
 	actor := s.site.Actor(author.Username)
 	act := convert.Activity{Actor: actor, To: note.To, Cc: note.Cc}
 	switch e.Type {
@@ -132,12 +136,22 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 // noteFor renders a post as a Note and lists the remote users it concerns:
 // those it mentions and the author of the post it replies to.
 func (s *Service) noteFor(ctx context.Context, q database.Queries, post *models.Post, author *models.User) (convert.Note, []*models.User, error) {
+	nc, audience, err := s.noteContext(ctx, q, post)
+	if err != nil {
+		return convert.Note{}, nil, err
+	}
+	return s.site.ToNote(post, author, nc), audience, nil
+}
+
+// noteContext is what a post's Note says of other posts and users, and the
+// remote users among them.
+func (s *Service) noteContext(ctx context.Context, q database.Queries, post *models.Post) (convert.NoteContext, []*models.User, error) {
 	nc := convert.NoteContext{Mentioned: map[int64]*models.User{}}
 	var audience []*models.User
 	if post.ReplyTo != nil {
 		parent, err := q.PostByID(ctx, *post.ReplyTo)
 		if err != nil {
-			return convert.Note{}, nil, err
+			return nc, nil, err
 		}
 		nc.InReplyTo = s.site.NoteOf(parent)
 		if parent.User != nil && parent.User.Remote() {
@@ -146,7 +160,7 @@ func (s *Service) noteFor(ctx context.Context, q database.Queries, post *models.
 	}
 	users, err := mentionedUsers(ctx, q, post)
 	if err != nil {
-		return convert.Note{}, nil, err
+		return nc, nil, err
 	}
 	for _, u := range users {
 		nc.Mentioned[u.ID] = u
@@ -154,7 +168,7 @@ func (s *Service) noteFor(ctx context.Context, q database.Queries, post *models.
 			audience = append(audience, u)
 		}
 	}
-	return s.site.ToNote(post, author, nc), audience, nil
+	return nc, audience, nil
 }
 
 // repostActivity is Announce (or Undo Announce) of a post by a local user,
