@@ -222,7 +222,7 @@ func (s *Store) attachAuthors(ctx context.Context, posts []*models.Post) error {
 	}
 	var users []*models.User
 	p := database.NewParams(s.db)
-	if err := s.db.NewSelect().Model(&users).Where("id ?", p.In(ids)).Conn(p.Conn()).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&users).Apply(models.UserSummary).Where("id ?", p.In(ids)).Conn(p.Conn()).Scan(ctx); err != nil {
 		return fmt.Errorf("authors of a page: %w", err)
 	}
 	byID := make(map[int64]*models.User, len(users))
