@@ -29,6 +29,7 @@ const (
 	explainUsers     = 10_000
 	explainPosters   = 1000
 	explainPosts     = 100_000
+	explainThread    = 50 // the root of a thread of every 50th post
 	denseFollowings  = 200
 	sparseFollowings = 2
 	// maxRowsPerPageRow bounds what a page may read: the rows of every
@@ -56,6 +57,8 @@ func TestExplainStreamPlans(t *testing.T) {
 		f.Kind, f.ViewerID, f.Tag = kind, viewer, tag
 		return f
 	}
+	thread := with(streams.Thread, 1, "")
+	thread.ThreadID = explainThread
 	// A personal page also reads the viewer's follows (to choose how to
 	// read, and on the walk to know whom they follow): bounded by whom they
 	// follow, not by history, it is checked apart, at most twice over.
@@ -69,6 +72,7 @@ func TestExplainStreamPlans(t *testing.T) {
 		{"personal sparse", with(streams.Personal, 2, ""), sparseFollowings},
 		{"tag rare", with(streams.Tag, 1, "rare"), 0},
 		{"local", with(streams.Local, 0, ""), 0},
+		{"thread", thread, 0},
 	}
 	for _, tc := range cases {
 		for _, page := range []streams.Page{{Count: 20, BeforeID: 90_000}, {Count: -20, SinceID: 10_000}} {
@@ -134,6 +138,7 @@ func seedExplainDB(t *testing.T) *bun.DB {
 		fmt.Sprintf(`INSERT INTO follows (follower_id, followee_id, created_at) SELECT 2, f, now() FROM generate_series(3, %d) f`, 2+sparseFollowings),
 		fmt.Sprintf(`INSERT INTO posts (user_id, text, entities, thread_id, created_at)
 		 SELECT 1 + (i * 7919) %% %d, 'post ' || i, '{}', i, now() FROM generate_series(1, %d) i`, explainPosters, explainPosts),
+		fmt.Sprintf(`UPDATE posts SET thread_id = %d WHERE id %% %[1]d = 0`, explainThread),
 		fmt.Sprintf(`INSERT INTO post_tags (post_id, tag)
 		 SELECT i, CASE WHEN i %% 50 = 0 THEN 'rare' ELSE 'common' END FROM generate_series(1, %d) i WHERE i %% 5 = 0`, explainPosts),
 	}

@@ -157,7 +157,7 @@ func (s *Store) Posts(ctx context.Context, f Filter, page Page) (Result, error) 
 		return s.personalPosts(ctx, f, page)
 	}
 	p := database.InlineParams(s.db)
-	if f.Kind == Global {
+	if f.Kind == Global || f.Kind == Thread {
 		p = database.NewParams(s.db) // see TestExplainStreamPlans
 	}
 	posts, err := database.ReadPostsWithAuthors(ctx, p, s.query(p, f, page))
