@@ -194,3 +194,31 @@ func storedPost(t *testing.T, db *DB, id int64) string {
 	}
 	return string(out)
 }
+
+// TestThreadRootIDsAreNeverReused: a new thread's root takes its id ahead
+// of the insert; after the newest post's row is removed (as a repost's
+// is), the next post still gets a new id, and names it as its thread.
+func TestThreadRootIDsAreNeverReused(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db := migratedDB(t, b)
+		author := newUser(t, db, models.UserHuman)
+		var ids []int64
+		for i := range 3 {
+			p := &models.Post{UserID: author.ID, Text: fmt.Sprint("post ", i), CreatedAt: time.Now()}
+			if _, err := db.CreatePost(ctx, p, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if p.ThreadID != p.ID {
+				t.Fatalf("post %d is in thread %d, want its own", p.ID, p.ThreadID)
+			}
+			if len(ids) > 0 && p.ID <= ids[len(ids)-1] {
+				t.Fatalf("post ids %v then %d: an id was reused", ids, p.ID)
+			}
+			ids = append(ids, p.ID)
+			if _, err := db.DeletePostRow(ctx, p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

@@ -19,15 +19,24 @@ import (
 func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 	ins := q.idb.NewInsert().Model(p).
 		Value("in_global", "EXISTS (SELECT 1 FROM users WHERE id = ? AND type = ?)", p.UserID, models.UserHuman)
-	// A new thread's root needs its own id as thread_id: written after the
-	// insert, except on PostgreSQL, which evaluates a WITH query once
-	// however often it is referred to.
+	// A new thread's root needs its own id as thread_id, so the id is
+	// taken before the insert: on PostgreSQL from the sequence, in a WITH
+	// query evaluated once however often it is referred to; on SQLite from
+	// the AUTOINCREMENT counter, which only the writer holding the
+	// database's one write lock can move. Elsewhere it is written after.
 	threadAfter := p.ThreadID == 0 && p.ID == 0
-	if threadAfter && q.idb.Dialect().Name() == dialect.PG {
-		ins = ins.With("next_post", q.idb.NewSelect().ColumnExpr("nextval(pg_get_serial_sequence('posts', 'id')) AS id")).
-			Value("id", "(SELECT id FROM next_post)").Value("thread_id", "(SELECT id FROM next_post)").
-			Returning("id, thread_id")
-		threadAfter = false
+	if threadAfter {
+		switch q.idb.Dialect().Name() {
+		case dialect.PG:
+			ins = ins.With("next_post", q.idb.NewSelect().ColumnExpr("nextval(pg_get_serial_sequence('posts', 'id')) AS id")).
+				Value("id", "(SELECT id FROM next_post)").Value("thread_id", "(SELECT id FROM next_post)").
+				Returning("id, thread_id")
+			threadAfter = false
+		case dialect.SQLite:
+			next := "(SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'posts'), 0) + 1)"
+			ins = ins.Value("id", next).Value("thread_id", next).Returning("id, thread_id")
+			threadAfter = false
+		}
 	}
 	if _, err := ins.Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
