@@ -47,7 +47,7 @@ func (q Queries) CreatePost(ctx context.Context, p *models.Post, mentions []mode
 		params.Arg(p.CreatedAt), params.Arg(string(models.UserHuman)),
 		params.Arg(mentioned), params.Arg(leading), params.Arg(tags), params.Arg(p.APID), params.Arg(p.APURL),
 	).Conn(params.Conn()).Scan(ctx, &p.ID, &p.ThreadID, &count)
-	if isUniqueViolation(err) {
+	if p.APID != nil && isUniqueViolation(err) { // only ap_id is unique to a post of these rows
 		return 0, fmt.Errorf("create post by user %d: %w", p.UserID, ErrDuplicate)
 	}
 	if err != nil {

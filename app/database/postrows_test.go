@@ -21,14 +21,7 @@ import (
 func TestPostRowsMatchBun(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		db, err := Open(b.DatabaseURL, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.MigrateUp(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migratedDB(t, b)
 		seedFullRows(t, db)
 
 		var want []*models.Post

@@ -12,30 +12,24 @@ import (
 )
 
 // InsertPost writes p and sets its ID. A post that starts a thread is its
-// own thread root, which needs its id: on PostgreSQL the id is taken from
-// the sequence in the same statement, on SQLite the row is updated after.
-// The post is marked for the global stream here, from its author's type,
-// so no caller can forget to.
+// own thread root, which needs its id, so it is known in the INSERT: on
+// PostgreSQL taken from the sequence, in a WITH query evaluated once
+// however often it is referred to; on SQLite foreseen (see sqliteNextPostID)
+// and, should the guess be wrong, written after. The post is marked for
+// the global stream here, from its author's type, so no caller can forget
+// to.
 func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 	ins := q.idb.NewInsert().Model(p).
 		Value("in_global", "EXISTS (SELECT 1 FROM users WHERE id = ? AND type = ?)", p.UserID, models.UserHuman)
-	// A new thread's root needs its own id as thread_id, so the id is
-	// taken before the insert: on PostgreSQL from the sequence, in a WITH
-	// query evaluated once however often it is referred to; on SQLite from
-	// the AUTOINCREMENT counter, which only the writer holding the
-	// database's one write lock can move. Elsewhere it is written after.
-	threadAfter := p.ThreadID == 0 && p.ID == 0
-	if threadAfter {
+	newThread := p.ThreadID == 0 && p.ID == 0
+	if newThread {
 		switch q.idb.Dialect().Name() {
 		case dialect.PG:
 			ins = ins.With("next_post", q.idb.NewSelect().ColumnExpr("nextval(pg_get_serial_sequence('posts', 'id')) AS id")).
 				Value("id", "(SELECT id FROM next_post)").Value("thread_id", "(SELECT id FROM next_post)").
 				Returning("id, thread_id")
-			threadAfter = false
 		case dialect.SQLite:
-			next := "(SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'posts'), 0) + 1)"
-			ins = ins.Value("id", next).Value("thread_id", next).Returning("id, thread_id")
-			threadAfter = false
+			ins = ins.Value("thread_id", sqliteNextPostID).Returning("id, thread_id")
 		}
 	}
 	if _, err := ins.Exec(ctx); err != nil {
@@ -44,7 +38,7 @@ func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 		}
 		return fmt.Errorf("insert post: %w", err)
 	}
-	if !threadAfter {
+	if !newThread || p.ThreadID == p.ID {
 		return nil
 	}
 	p.ThreadID = p.ID
@@ -54,6 +48,14 @@ func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 	}
 	return nil
 }
+
+// sqliteNextPostID is the id SQLite gives the next post: one more than the
+// larger of the AUTOINCREMENT counter and the largest id. Only the writer
+// holding the database's one write lock can insert, and an INSERT takes
+// that lock before it reads this, so no other post can take the id
+// between. bun leaves the id itself for SQLite to choose.
+const sqliteNextPostID = `(SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'posts'), 0),
+	COALESCE((SELECT MAX(id) FROM posts), 0)) + 1)`
 
 // PostByID loads a post with its author.
 func (q Queries) PostByID(ctx context.Context, id int64) (*models.Post, error) {
