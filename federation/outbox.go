@@ -109,9 +109,11 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 	if err != nil {
 		return nil, err
 	}
-	inboxes, err := q.RemoteFollowerInboxes(ctx, author.ID)
-	if err != nil {
-		return nil, err
+	var inboxes []string
+	if l := post.Listeners; l == nil || l.RemoteFollowers || e.Type != models.EventPostCreated {
+		if inboxes, err = q.RemoteFollowerInboxes(ctx, author.ID); err != nil {
+			return nil, err
+		}
 	}
 	for _, u := range audience {
 		inboxes = append(inboxes, u.DeliveryInbox())

@@ -45,6 +45,17 @@ type Post struct {
 	// Mentioned is the users the post mentions, when the code that made it
 	// has them at hand (nil otherwise): renderers need not read them again.
 	Mentioned []*User `bun:"-"`
+	// Listeners is who besides Pecan's own rows may hear of the post's
+	// creation, as the statement that stored it found; nil when not known,
+	// and then whoever would hear of it is looked up.
+	Listeners *Listeners `bun:"-"`
+}
+
+// Listeners says whether anyone may be listening for a new post. False
+// means no one is, so the lookup can be skipped; true means look.
+type Listeners struct {
+	Webhooks        bool // the author or a user the post mentions has a webhook
+	RemoteFollowers bool // the author has followers on other servers
 }
 
 // Deleted reports whether the post was deleted.

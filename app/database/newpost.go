@@ -11,7 +11,8 @@ import (
 )
 
 // CreatePost writes a new post, its mention and tag rows, and adds
-// it to its author's post count, which it returns. p.ThreadID is the
+// it to its author's post count, which it returns. On PostgreSQL it also
+// sets p.Listeners, saving the sinks two lookups for a post no one hears. p.ThreadID is the
 // thread of the post replied to, or zero to start a thread; p.ID and
 // p.ThreadID are set. A remote post whose ActivityPub id is stored already
 // is ErrDuplicate.
@@ -41,16 +42,19 @@ func (q Queries) CreatePost(ctx context.Context, p *models.Post, mentions []mode
 	}
 	params := NewParams(q.idb)
 	var count int64
+	p.Listeners = new(models.Listeners)
 	err := q.idb.NewRaw(createPostSQL,
 		params.Arg(p.UserID), params.Arg(p.Text), params.Arg(p.Entities), params.Arg(p.IsNSFW),
 		params.Arg(p.ReplyTo), params.Arg(thread), params.Arg(p.Raw), params.Arg(p.SourceName),
 		params.Arg(p.CreatedAt), params.Arg(string(models.UserHuman)),
 		params.Arg(mentioned), params.Arg(leading), params.Arg(tags), params.Arg(p.APID), params.Arg(p.APURL),
-	).Conn(params.Conn()).Scan(ctx, &p.ID, &p.ThreadID, &count)
+	).Conn(params.Conn()).Scan(ctx, &p.ID, &p.ThreadID, &count, &p.Listeners.Webhooks, &p.Listeners.RemoteFollowers)
 	if p.APID != nil && isUniqueViolation(err) { // only ap_id is unique to a post of these rows
+		p.Listeners = nil
 		return 0, fmt.Errorf("create post by user %d: %w", p.UserID, ErrDuplicate)
 	}
 	if err != nil {
+		p.Listeners = nil
 		return 0, fmt.Errorf("create post by user %d: %w", p.UserID, err)
 	}
 	return count, nil
@@ -59,6 +63,9 @@ func (q Queries) CreatePost(ctx context.Context, p *models.Post, mentions []mode
 // createPostSQL is CreatePost on PostgreSQL. The post takes its id from
 // the sequence before the insert, so a new thread's root can name itself
 // as its thread. It is in the global stream if its author is a human.
+// Whether anyone has a webhook or a remote follower is read by the
+// statement that writes the post; the lookups it spares would have run a
+// moment later in the same transaction.
 // Without an author row nothing is written and no row comes back.
 const createPostSQL = `WITH author AS (
 	UPDATE users SET post_count = post_count + 1 WHERE id = ?0 RETURNING post_count, type = ?9 AS in_global
@@ -74,7 +81,10 @@ const createPostSQL = `WITH author AS (
 	INSERT INTO post_tags (post_id, tag)
 	SELECT post.id, t.tag FROM post, unnest(CAST(?12 AS TEXT[])) AS t (tag)
 )
-SELECT post.id, post.thread_id, author.post_count FROM post, author`
+SELECT post.id, post.thread_id, author.post_count,
+	EXISTS (SELECT 1 FROM webhooks WHERE user_id = ?0 OR user_id = ANY(CAST(?10 AS BIGINT[]))),
+	EXISTS (SELECT 1 FROM follows WHERE followee_id = ?0 AND remote_follower)
+FROM post, author`
 
 // createPostByStatements is CreatePost as bun writes it.
 func (q Queries) createPostByStatements(ctx context.Context, p *models.Post, mentions []models.PostMention, tags []string) (int64, error) {

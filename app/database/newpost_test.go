@@ -247,3 +247,53 @@ func TestThreadRootIDsAreNeverReused(t *testing.T) {
 		}
 	})
 }
+
+// TestCreatePostFindsListeners: on PostgreSQL a new post says whether its
+// author or a user it mentions has a webhook, and whether its author has
+// followers elsewhere; elsewhere it says nothing, and the sinks look.
+func TestCreatePostFindsListeners(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db := migratedDB(t, b)
+		quiet, hooked, followed, mentioned := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman),
+			newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
+		remote := newUser(t, db, models.UserHuman)
+		now := time.Now()
+		for _, stmt := range []struct {
+			sql  string
+			args []any
+		}{
+			{"INSERT INTO webhooks (user_id, name, url, events, secret, retry_count, timeout_seconds, created_at, updated_at) VALUES (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?), (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?)",
+				[]any{hooked.ID, now, now, mentioned.ID, now, now}},
+			{"INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)", []any{quiet.ID, followed.ID, now}},
+			{"INSERT INTO follows (follower_id, followee_id, created_at, remote_follower) VALUES (?, ?, ?, ?)", []any{remote.ID, followed.ID, now, true}},
+		} {
+			if _, err := db.Bun.ExecContext(ctx, stmt.sql, stmt.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			author   *models.User
+			mentions []models.PostMention
+			want     models.Listeners
+		}{
+			{author: quiet, want: models.Listeners{}},
+			{author: quiet, mentions: []models.PostMention{{UserID: hooked.ID}}, want: models.Listeners{Webhooks: true}},
+			{author: quiet, mentions: []models.PostMention{{UserID: followed.ID}}, want: models.Listeners{}},
+			{author: hooked, want: models.Listeners{Webhooks: true}},
+			{author: followed, mentions: []models.PostMention{{UserID: mentioned.ID}}, want: models.Listeners{Webhooks: true, RemoteFollowers: true}},
+			{author: followed, want: models.Listeners{RemoteFollowers: true}},
+		} {
+			p := &models.Post{UserID: c.author.ID, Text: "who hears", CreatedAt: now}
+			if _, err := db.CreatePost(ctx, p, c.mentions, nil); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case b.Name != "postgres" && p.Listeners != nil:
+				t.Errorf("%s: listeners %+v, want none said", b.Name, *p.Listeners)
+			case b.Name == "postgres" && (p.Listeners == nil || *p.Listeners != c.want):
+				t.Errorf("post by %s mentioning %v: listeners %+v, want %+v", c.author.Username, c.mentions, p.Listeners, c.want)
+			}
+		}
+	})
+}

@@ -28,7 +28,7 @@ func TestPostRowsMatchBun(t *testing.T) {
 		if err := db.Bun.NewSelect().Model(&want).Relation("User", models.UserSummary).OrderExpr("post.id").Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
-		requireEveryField(t, want[2], "User", "Original", "Mentioned")
+		requireEveryField(t, want[2], "User", "Original", "Mentioned", "Listeners")
 		requireEveryField(t, want[2].User, "PasswordHash", "PublicKeyPEM", "PrivateKeyPEM")
 
 		for _, prepared := range []bool{false, true} {

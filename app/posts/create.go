@@ -282,7 +282,7 @@ func (p *Processor) countReply(ctx context.Context, q database.Queries, post, pa
 func (p *Processor) createdEvents(ctx context.Context, q database.Queries, post *models.Post) error {
 	all := []models.Event{{Type: models.EventPostCreated, ActorID: post.UserID, PostID: post.ID, At: post.CreatedAt, Post: post}}
 	for _, userID := range mentionedUsers(post.Entities) {
-		all = append(all, models.Event{Type: models.EventMentionCreated, ActorID: post.UserID, PostID: post.ID, SubjectID: userID, At: post.CreatedAt})
+		all = append(all, models.Event{Type: models.EventMentionCreated, ActorID: post.UserID, PostID: post.ID, SubjectID: userID, At: post.CreatedAt, Post: post})
 	}
 	if err := events.EmitAll(ctx, p.events, q, all); err != nil {
 		return fmt.Errorf("emit the events of post %d: %w", post.ID, err)

@@ -23,6 +23,9 @@ func (p *Processor) Emit(ctx context.Context, q database.Queries, e models.Event
 // EmitAll is Emit for the events of one change, with one lookup of the
 // webhooks of everyone they concern.
 func (p *Processor) EmitAll(ctx context.Context, q database.Queries, events []models.Event) error {
+	if unheard(events) {
+		return nil
+	}
 	var users []int64
 	for _, e := range events {
 		users = append(users, recipients(e)...)
@@ -46,6 +49,19 @@ func (p *Processor) EmitAll(ctx context.Context, q database.Queries, events []mo
 	}
 	_, err = delivery.Enqueue(ctx, q, p.clock(), jobs...)
 	return err
+}
+
+// unheard reports whether the statement that stored the events' post
+// found no webhook among the users they concern: events of a new post and
+// its mentions, whose post says who listens (models.Post.Listeners).
+func unheard(events []models.Event) bool {
+	for _, e := range events {
+		created := e.Type == models.EventPostCreated || e.Type == models.EventMentionCreated
+		if !created || e.Post == nil || e.Post.ID != e.PostID || e.Post.Listeners == nil || e.Post.Listeners.Webhooks {
+			return false
+		}
+	}
+	return true
 }
 
 // jobsFor appends to jobs a delivery of e to each of hooks that hears it.
