@@ -63,9 +63,12 @@ func (q Queries) CreatePost(ctx context.Context, p *models.Post, mentions []mode
 // createPostSQL is CreatePost on PostgreSQL. The post takes its id from
 // the sequence before the insert, so a new thread's root can name itself
 // as its thread. It is in the global stream if its author is a human.
-// Whether anyone has a webhook or a remote follower is read by the
-// statement that writes the post; the lookups it spares would have run a
-// moment later in the same transaction.
+// Whether anyone has a webhook or a remote follower is read in the
+// statement's snapshot, taken when it starts: a follow or webhook committed
+// while it runs is not seen, even a follow it waited for on the author's
+// row, which the lookups it spares (later, in a new snapshot) would have
+// seen. Such a follow and post are concurrent; the post may reach the new
+// follower or not, as when the follow commits just after the lookup.
 // Without an author row nothing is written and no row comes back.
 const createPostSQL = `WITH author AS (
 	UPDATE users SET post_count = post_count + 1 WHERE id = ?0 RETURNING post_count, type = ?9 AS in_global
