@@ -110,7 +110,7 @@ func (s *Service) postActivity(ctx context.Context, q database.Queries, author *
 		return nil, err
 	}
 	var inboxes []string
-	if l := post.Listeners; l == nil || l.RemoteFollowers || e.Type != models.EventPostCreated {
+	if l := e.Listeners(); l == nil || l.RemoteFollowers {
 		if inboxes, err = q.RemoteFollowerInboxes(ctx, author.ID); err != nil {
 			return nil, err
 		}

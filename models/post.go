@@ -124,6 +124,16 @@ type Event struct {
 	Post *Post
 }
 
+// Listeners is who may hear of the event, as the statement that stored
+// its post found: known only for the creation of that post and its
+// mentions, nil otherwise.
+func (e Event) Listeners() *Listeners {
+	if e.Type != EventPostCreated && e.Type != EventMentionCreated || e.Post == nil || e.Post.ID != e.PostID {
+		return nil
+	}
+	return e.Post.Listeners
+}
+
 // Event types.
 const (
 	EventPostCreated      = "post.created"

@@ -11,10 +11,10 @@ import (
 )
 
 // CreatePost writes a new post, its mention and tag rows, and adds
-// it to its author's post count, which it returns. On PostgreSQL it also
-// sets p.Listeners, saving the sinks two lookups for a post no one hears. p.ThreadID is the
+// it to its author's post count, which it returns. p.ThreadID is the
 // thread of the post replied to, or zero to start a thread; p.ID and
-// p.ThreadID are set. A remote post whose ActivityPub id is stored already
+// p.ThreadID are set. On PostgreSQL it also sets p.Listeners, saving the
+// sinks two lookups for a post no one hears. A remote post whose ActivityPub id is stored already
 // is ErrDuplicate.
 //
 // A post is the server's most frequent write. On PostgreSQL it is one
@@ -42,21 +42,20 @@ func (q Queries) CreatePost(ctx context.Context, p *models.Post, mentions []mode
 	}
 	params := NewParams(q.idb)
 	var count int64
-	p.Listeners = new(models.Listeners)
+	var heard models.Listeners
 	err := q.idb.NewRaw(createPostSQL,
 		params.Arg(p.UserID), params.Arg(p.Text), params.Arg(p.Entities), params.Arg(p.IsNSFW),
 		params.Arg(p.ReplyTo), params.Arg(thread), params.Arg(p.Raw), params.Arg(p.SourceName),
 		params.Arg(p.CreatedAt), params.Arg(string(models.UserHuman)),
 		params.Arg(mentioned), params.Arg(leading), params.Arg(tags), params.Arg(p.APID), params.Arg(p.APURL),
-	).Conn(params.Conn()).Scan(ctx, &p.ID, &p.ThreadID, &count, &p.Listeners.Webhooks, &p.Listeners.RemoteFollowers)
+	).Conn(params.Conn()).Scan(ctx, &p.ID, &p.ThreadID, &count, &heard.Webhooks, &heard.RemoteFollowers)
 	if p.APID != nil && isUniqueViolation(err) { // only ap_id is unique to a post of these rows
-		p.Listeners = nil
 		return 0, fmt.Errorf("create post by user %d: %w", p.UserID, ErrDuplicate)
 	}
 	if err != nil {
-		p.Listeners = nil
 		return 0, fmt.Errorf("create post by user %d: %w", p.UserID, err)
 	}
+	p.Listeners = &heard
 	return count, nil
 }
 

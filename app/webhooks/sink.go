@@ -52,12 +52,10 @@ func (p *Processor) EmitAll(ctx context.Context, q database.Queries, events []mo
 }
 
 // unheard reports whether the statement that stored the events' post
-// found no webhook among the users they concern: events of a new post and
-// its mentions, whose post says who listens (models.Post.Listeners).
+// found no webhook among the users they concern (models.Event.Listeners).
 func unheard(events []models.Event) bool {
 	for _, e := range events {
-		created := e.Type == models.EventPostCreated || e.Type == models.EventMentionCreated
-		if !created || e.Post == nil || e.Post.ID != e.PostID || e.Post.Listeners == nil || e.Post.Listeners.Webhooks {
+		if l := e.Listeners(); l == nil || l.Webhooks {
 			return false
 		}
 	}
