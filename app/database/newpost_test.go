@@ -125,7 +125,7 @@ func TestCreatePostWithoutAuthor(t *testing.T) {
 	})
 }
 
-func migratedDB(t *testing.T, b testenv.Backend) *DB {
+func migratedDB(t testing.TB, b testenv.Backend) *DB {
 	t.Helper()
 	db, err := Open(b.DatabaseURL, 4)
 	if err != nil {

@@ -177,16 +177,8 @@ func utc(posts []*models.Post) []*models.Post {
 // and through bun's models, on each backend under test.
 func BenchmarkReadPage(b *testing.B) {
 	for _, name := range testenv.Names() {
-		backend := testenv.New(b, name)
 		ctx := context.Background()
-		db, err := Open(backend.DatabaseURL, 4)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		if _, err := db.MigrateUp(ctx); err != nil {
-			b.Fatal(err)
-		}
+		db := migratedDB(b, testenv.New(b, name))
 		for range 11 {
 			seedFullRows(b, db)
 		}
