@@ -98,11 +98,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	client := newClient(cfg, opts)
 	signers := map[string]delivery.Signer{webhooks.SignerName: webhooks.NewSigner(db, opts.Now)}
 	a.Delivery = newDeliveryPool(cfg, db, client, signers, opts, logger, registry)
+	db.OnDeliveriesQueued(a.Delivery.Notify)
 	policy := delivery.AddressPolicy{AllowPrivate: cfg.Delivery.AllowPrivateAddresses}
-	a.Webhooks = webhooks.New(db, policy, net.DefaultResolver, opts.Now, cfg.PublicURL(), a.Delivery.Notify)
+	a.Webhooks = webhooks.New(db, policy, net.DefaultResolver, opts.Now, cfg.PublicURL())
 	site := convert.Site{Base: cfg.PublicURL()}
 	a.Fed = federation.New(federation.Options{
-		Site: site, Scheme: cfg.Scheme, DB: db, Client: client, Now: opts.Now, Logger: logger, Notify: a.Delivery.Notify,
+		Site: site, Scheme: cfg.Scheme, DB: db, Client: client, Now: opts.Now, Logger: logger,
 	})
 	signers[federation.SignerName] = a.Fed
 	a.Crosspost = crosspost.New(crosspost.Options{

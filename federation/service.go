@@ -37,7 +37,6 @@ type Options struct {
 	Graph  *graph.Processor
 	Now    func() time.Time
 	Logger *slog.Logger
-	Notify func() // wakes the delivery workers
 }
 
 // Service is ActivityPub for one instance.
@@ -50,7 +49,6 @@ type Service struct {
 	graph  *graph.Processor
 	now    func() time.Time
 	logger *slog.Logger
-	notify func()
 	keys   *keyCache
 	ours   signingKeys
 
@@ -63,7 +61,7 @@ type Service struct {
 func New(o Options) *Service {
 	return &Service{
 		site: o.Site, scheme: o.Scheme, db: o.DB, client: o.Client, posts: o.Posts, graph: o.Graph,
-		now: o.Now, logger: o.Logger, notify: o.Notify, keys: newKeyCache(10 * time.Minute),
+		now: o.Now, logger: o.Logger, keys: newKeyCache(10 * time.Minute),
 	}
 }
 

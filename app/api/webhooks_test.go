@@ -414,6 +414,28 @@ func TestEventsBecomeDeliveriesWithTheirChange(t *testing.T) {
 	})
 }
 
+// TestDeliveriesLeaveWithoutWaitingForThePoll polls the queue once an
+// hour: a post's delivery is sent when its transaction commits, and a
+// follow's too, not at the next poll.
+func TestDeliveriesLeaveWithoutWaitingForThePoll(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := apptest.Start(t, b, allowPrivate, func(c *config.Config) { c.Delivery.PollInterval = time.Hour })
+		alice, bob := newHooker(t, srv, "alice"), newHooker(t, srv, "bob")
+		recv := newHookReceiver(t)
+		recv.trust(alice.createHook(t, recv.URL, "post.created", "user.followed").Secret)
+
+		alice.mustPost(t, map[string]any{"text": "straight out"})
+		waitFor(t, "the post's delivery", func() bool { return len(recv.all()) == 1 })
+		bob.call(t, "PUT", "/v1/users/@alice/follow", nil).Expect(t, 200)
+		waitFor(t, "the follow's delivery", func() bool { return len(recv.all()) == 2 })
+		for _, r := range recv.all() {
+			if r.Verified != nil {
+				t.Fatalf("%s delivery does not verify: %v", r.Payload.Event.Type, r.Verified)
+			}
+		}
+	})
+}
+
 // TestWebhookTestRedeliverAndRotate drives the queue by hand: a test event,
 // its redelivery with the same id, and a secret rotation that keeps the old
 // secret valid beside the new one.

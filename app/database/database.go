@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,14 +38,50 @@ type DB struct {
 // Queries are the store's reads and writes, on the pool or on a
 // transaction. Most methods are one statement.
 type Queries struct {
-	idb bun.IDB
+	idb   bun.IDB
+	hooks *hooks
+	tx    *txState // nil outside a transaction
+}
+
+// hooks are what the store tells others once a write is committed.
+type hooks struct {
+	queued atomic.Pointer[func()]
+}
+
+// txState is what one transaction wrote that others hear of after it
+// commits.
+type txState struct {
+	queued bool
+}
+
+// OnDeliveriesQueued sets what runs each time new deliveries are
+// committed: the delivery workers wake then, rather than at their next
+// poll, and before the commit there would be nothing for them to claim.
+func (db *DB) OnDeliveriesQueued(fn func()) {
+	db.hooks.queued.Store(&fn)
+}
+
+// deliveriesQueued runs the hook now, or when q's transaction commits.
+func (q Queries) deliveriesQueued() {
+	if q.tx != nil {
+		q.tx.queued = true
+		return
+	}
+	if fn := q.hooks.queued.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // InTx runs fn in one transaction: everything fn writes lands, or none of it.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, q Queries) error) error {
-	return db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, Queries{idb: tx})
+	state := &txState{}
+	err := db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, Queries{idb: tx, hooks: db.hooks, tx: state})
 	})
+	if err == nil && state.queued {
+		db.Queries.deliveriesQueued()
+	}
+	return err
 }
 
 // Open connects to the database named by url: "postgres://…" (or
@@ -65,7 +102,7 @@ func Open(url string, maxOpenConns int) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{Bun: db, Queries: Queries{idb: db}}, nil
+	return &DB{Bun: db, Queries: Queries{idb: db, hooks: &hooks{}}}, nil
 }
 
 func openPostgres(url string, maxOpenConns int) (*bun.DB, error) {

@@ -1,8 +1,11 @@
 package database
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -11,7 +14,8 @@ import (
 )
 
 // InsertDeliveries queues deliveries; inside a transaction they land with
-// the change that caused them or not at all.
+// the change that caused them or not at all. Once they are committed the
+// OnDeliveriesQueued hook runs.
 func (q Queries) InsertDeliveries(ctx context.Context, ds []*models.Delivery) error {
 	if len(ds) == 0 {
 		return nil
@@ -19,53 +23,89 @@ func (q Queries) InsertDeliveries(ctx context.Context, ds []*models.Delivery) er
 	if _, err := q.idb.NewInsert().Model(&ds).Exec(ctx); err != nil {
 		return fmt.Errorf("queue %d deliveries: %w", len(ds), err)
 	}
+	q.deliveriesQueued()
 	return nil
 }
 
-// Claim is what a worker asks for: the oldest due delivery to a host it is
-// not already busy with, leased to it for the delivery's timeout plus
-// LeaseMargin.
+// Claim is what the workers ask for: the oldest due deliveries, at most
+// Limit of them, leased for each delivery's timeout plus LeaseMargin, and
+// no more to a host than PerHost less its deliveries already InFlight.
 type Claim struct {
-	Now          time.Time
-	LeaseMargin  time.Duration
-	ExcludeHosts []string
+	Now         time.Time
+	LeaseMargin time.Duration
+	Limit       int
+	PerHost     int
+	InFlight    map[string]int // by target host
 }
 
-// ClaimDelivery leases the oldest due pending delivery, counting the
-// attempt, in one statement: on PostgreSQL the row is locked with SKIP
-// LOCKED so replicas never claim the same one; SQLite runs one writer at a
-// time, so the statement alone is enough. It returns nil when none is due.
-func (db *DB) ClaimDelivery(ctx context.Context, c Claim) (*models.Delivery, error) {
-	lock := ""
+// maxClaimScan bounds how many due rows a claim looks at (and, on
+// PostgreSQL, locks) to pick its batch.
+const maxClaimScan = 64
+
+// ClaimDeliveries leases a batch of due pending deliveries, counting the
+// attempt, in one statement, oldest first. On PostgreSQL the rows looked at
+// are locked with SKIP LOCKED, so replicas never claim the same one; SQLite
+// runs one writer at a time, so the statement alone is enough. It returns
+// none when nothing is due.
+//
+// One statement for several deliveries because a claim is a committed
+// write: claimed one at a time, deliveries left the queue at the pace of
+// the disk's flushes.
+func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]*models.Delivery, error) {
+	perHost, limit := max(c.PerHost, 1), max(c.Limit, 1)
+	full, room := []string{}, map[string]int{}
+	for host, n := range c.InFlight {
+		if n >= perHost {
+			full = append(full, host)
+		} else {
+			room[host] = perHost - n
+		}
+	}
+	roomJSON, err := json.Marshal(room)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	// A host's room: what the JSON object says, or the whole cap.
+	lock, hostRoom := "", "COALESCE((SELECT CAST(value AS INTEGER) FROM json_each(?) WHERE key = target_host), ?)"
 	if db.IsPostgres() {
-		lock = "FOR UPDATE SKIP LOCKED"
+		lock, hostRoom = "FOR UPDATE SKIP LOCKED", "COALESCE(CAST(CAST(? AS jsonb) ->> target_host AS INTEGER), ?)"
 	}
 	// Prepared on PostgreSQL: every delivery is claimed. The status stays
 	// in the text, where it matches deliveries_due_idx's predicate; as a
-	// parameter the plan could not use that index.
+	// parameter the plan could not use that index. A window function may
+	// not share a SELECT with FOR UPDATE, so the rows are locked first and
+	// ranked by host after. Every host has room for at least one, so the
+	// scan of limit × perHost rows finds a full batch when there is one.
 	p := NewParams(db.Bun)
 	nowMS := c.Now.UnixMilli()
-	args := []any{p.Arg(nowMS + c.LeaseMargin.Milliseconds()), p.Arg(c.Now), models.DeliveryPending, p.Arg(c.Now), p.Arg(nowMS)}
-	hosts := ""
-	if len(c.ExcludeHosts) > 0 {
-		hosts = "AND NOT (target_host ?)"
-		args = append(args, p.InText(c.ExcludeHosts))
-	}
-	query := `UPDATE deliveries SET lease_until_ms = CAST(? AS BIGINT) + timeout_ms, attempts = attempts + 1, updated_at = ?
-		WHERE id = (
-			SELECT id FROM deliveries
-			WHERE status = ? AND next_attempt_at <= ? AND lease_until_ms <= ? ` + hosts + `
-			ORDER BY next_attempt_at, id LIMIT 1 ` + lock + `
+	args := []any{models.DeliveryPending, p.Arg(c.Now), p.Arg(nowMS), p.InText(full), p.Arg(min(limit*perHost, maxClaimScan)),
+		p.Arg(string(roomJSON)), p.Arg(perHost), p.Arg(limit),
+		p.Arg(nowMS + c.LeaseMargin.Milliseconds()), p.Arg(c.Now)}
+	query := `WITH picked AS MATERIALIZED (
+			SELECT id FROM (
+				SELECT id, next_attempt_at, target_host,
+					row_number() OVER (PARTITION BY target_host ORDER BY next_attempt_at, id) AS nth
+				FROM (
+					SELECT id, next_attempt_at, target_host FROM deliveries
+					WHERE status = ? AND next_attempt_at <= ? AND lease_until_ms <= ? AND NOT (target_host ?)
+					ORDER BY next_attempt_at, id LIMIT ? ` + lock + `
+				) AS due
+			) AS ranked
+			WHERE nth <= ` + hostRoom + `
+			ORDER BY next_attempt_at, id LIMIT ?
 		)
+		UPDATE deliveries SET lease_until_ms = CAST(? AS BIGINT) + timeout_ms, attempts = attempts + 1, updated_at = ?
+		WHERE id IN (SELECT id FROM picked)
 		RETURNING *`
 	var claimed []*models.Delivery
 	if err := db.Bun.NewRaw(query, args...).Conn(p.Conn()).Scan(ctx, &claimed); err != nil {
-		return nil, fmt.Errorf("claim delivery: %w", err)
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	if len(claimed) == 0 {
-		return nil, nil
-	}
-	return claimed[0], nil
+	// RETURNING keeps no order.
+	slices.SortFunc(claimed, func(a, b *models.Delivery) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return claimed, nil
 }
 
 // Attempt is the outcome of one send, recorded by the worker holding the
@@ -154,6 +194,9 @@ func (q Queries) RequeueDelivery(ctx context.Context, id int64, signer string, r
 		return false, fmt.Errorf("requeue delivery %d: %w", id, err)
 	}
 	n, err := res.RowsAffected()
+	if n == 1 {
+		q.deliveriesQueued()
+	}
 	return n == 1, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,8 +85,11 @@ type Pool struct {
 	metrics  *metrics
 	wake     chan struct{}
 
-	mu   sync.Mutex
-	busy map[string]int // deliveries in flight per target host
+	mu      sync.Mutex
+	busy    map[string]int     // deliveries in flight per target host
+	claimed []*models.Delivery // claimed for idle workers, not yet taken
+	idle    int                // workers waiting for work
+	waiting atomic.Int32       // workers waiting for mu to claim
 }
 
 // NewPool builds a pool; Run starts it. signers maps each delivery's Signer
@@ -127,12 +131,29 @@ func (p *Pool) worker(ctx context.Context) {
 		case did:
 			p.Notify() // there may be more: let an idle peer look too
 		default:
-			select {
-			case <-ctx.Done():
-			case <-p.wake:
-			}
+			p.waitIdle(ctx)
 		}
 	}
+	// Claimed for this process, so sent by it: otherwise they would wait
+	// out their leases after a restart.
+	for d := p.takeClaimed(); d != nil; d = p.takeClaimed() {
+		p.sendAndRelease(context.WithoutCancel(ctx), d)
+	}
+}
+
+// waitIdle waits for a wake-up, counted among the idle workers a claim
+// may take deliveries for.
+func (p *Pool) waitIdle(ctx context.Context) {
+	p.mu.Lock()
+	p.idle++
+	p.mu.Unlock()
+	select {
+	case <-ctx.Done():
+	case <-p.wake:
+	}
+	p.mu.Lock()
+	p.idle--
+	p.mu.Unlock()
 }
 
 // housekeeping wakes a worker every poll interval, so deliveries that came
@@ -175,8 +196,12 @@ func (p *Pool) Work(ctx context.Context) (bool, error) {
 	if err != nil || d == nil {
 		return false, err
 	}
+	return true, p.sendAndRelease(context.WithoutCancel(ctx), d)
+}
+
+func (p *Pool) sendAndRelease(ctx context.Context, d *models.Delivery) error {
 	defer p.release(d.TargetHost)
-	return true, p.send(context.WithoutCancel(ctx), d)
+	return p.send(ctx, d)
 }
 
 // Drain works until nothing is due: for tests and benchmarks that drive the
@@ -192,25 +217,61 @@ func (p *Pool) Drain(ctx context.Context) (int, error) {
 	}
 }
 
-// claim takes the next due delivery to a host below its cap and counts it
-// against that host. The lock keeps two workers of this process from both
-// taking a host's last free slot.
+// claim takes a delivery claimed earlier for another worker or, when
+// there is none, claims a batch: one for this worker, one for each idle
+// worker (the wake-ups that follow hand them out) and one for each worker
+// waiting for the lock to claim. The lock keeps the per-host counts true
+// while a claim is out: two claims at once could both take a host's last
+// free slot.
 func (p *Pool) claim(ctx context.Context) (*models.Delivery, error) {
+	p.waiting.Add(1)
 	p.mu.Lock()
+	p.waiting.Add(-1)
 	defer p.mu.Unlock()
-	var full []string
-	for host, n := range p.busy {
-		if n >= p.settings.PerHost {
-			full = append(full, host)
+	if len(p.claimed) == 0 {
+		batch, err := p.claimBatch(ctx, 1+p.idle+int(p.waiting.Load()))
+		if err != nil {
+			return nil, err
 		}
+		p.claimed = batch
 	}
+	d := p.popClaimed()
+	if len(p.claimed) > 0 {
+		p.Notify() // an idle worker takes the next
+	}
+	return d, nil
+}
+
+// claimBatch claims up to limit deliveries, keeping every host under its
+// cap, and counts them against their hosts. p.mu is held.
+func (p *Pool) claimBatch(ctx context.Context, limit int) ([]*models.Delivery, error) {
 	now := p.now().UTC().Truncate(time.Microsecond)
-	d, err := p.db.ClaimDelivery(ctx, database.Claim{Now: now, LeaseMargin: leaseMargin, ExcludeHosts: full})
-	if err != nil || d == nil {
+	batch, err := p.db.ClaimDeliveries(ctx, database.Claim{
+		Now: now, LeaseMargin: leaseMargin, Limit: limit, PerHost: p.settings.PerHost, InFlight: p.busy,
+	})
+	if err != nil {
 		return nil, err
 	}
-	p.busy[d.TargetHost]++
-	return d, nil
+	for _, d := range batch {
+		p.busy[d.TargetHost]++
+	}
+	return batch, nil
+}
+
+func (p *Pool) takeClaimed() *models.Delivery {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.popClaimed()
+}
+
+// popClaimed takes the oldest claimed delivery, or nil. p.mu is held.
+func (p *Pool) popClaimed() *models.Delivery {
+	if len(p.claimed) == 0 {
+		return nil
+	}
+	d := p.claimed[0]
+	p.claimed = p.claimed[1:]
+	return d
 }
 
 func (p *Pool) release(host string) {

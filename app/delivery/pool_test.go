@@ -2,10 +2,12 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,8 +89,8 @@ func load(t testing.TB, db *database.DB, id int64) *models.Delivery {
 	return d
 }
 
-// TestClaimsAreExclusive: many workers claiming at once never get the same
-// delivery twice, and together they get every one.
+// TestClaimsAreExclusive: many workers claiming batches at once never get
+// the same delivery twice, and together they get every one.
 func TestClaimsAreExclusive(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		db := openDB(t, b)
@@ -96,7 +98,7 @@ func TestClaimsAreExclusive(t *testing.T) {
 		const n = 200
 		jobs := make([]delivery.Job, n)
 		for i := range jobs {
-			jobs[i] = job("http://receiver.example/hook", 3)
+			jobs[i] = job(fmt.Sprintf("http://receiver%d.example/hook", i%7), 3)
 		}
 		enqueue(t, db, now, jobs...)
 
@@ -104,20 +106,22 @@ func TestClaimsAreExclusive(t *testing.T) {
 		claimed := map[int64]int{}
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		for range 16 {
+		for w := range 16 {
 			wg.Go(func() {
 				<-start
 				for {
-					d, err := db.ClaimDelivery(context.Background(), database.Claim{Now: now, LeaseMargin: time.Minute})
+					batch, err := db.ClaimDeliveries(context.Background(), database.Claim{Now: now, LeaseMargin: time.Minute, Limit: 1 + w%5, PerHost: 3})
 					if err != nil {
 						t.Error(err)
 						return
 					}
-					if d == nil {
+					if len(batch) == 0 {
 						return
 					}
 					mu.Lock()
-					claimed[d.ID]++
+					for _, d := range batch {
+						claimed[d.ID]++
+					}
 					mu.Unlock()
 				}
 			})
@@ -135,6 +139,113 @@ func TestClaimsAreExclusive(t *testing.T) {
 	})
 }
 
+// TestClaimedBatchKeepsHostsUnderTheirCaps: a batch takes the oldest due
+// deliveries, but no more from a host than its cap less what is in flight
+// to it already.
+func TestClaimedBatchKeepsHostsUnderTheirCaps(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		db := openDB(t, b)
+		ctx := context.Background()
+		c := newClock()
+		var queued []*models.Delivery
+		for i, host := range strings.Split("a a b c a d b a c d a a", " ") {
+			queued = append(queued, enqueue(t, db, c.Now().Add(time.Duration(i)*time.Second), job("http://"+host+".example/hook", 3))...)
+		}
+		now := c.Now().Add(time.Minute)
+		batch, err := db.ClaimDeliveries(ctx, database.Claim{
+			Now: now, LeaseMargin: time.Minute, Limit: 10, PerHost: 2,
+			InFlight: map[string]int{"b.example": 1, "c.example": 2, "e.example": 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// a: its two oldest (0, 1); b: one, with one in flight (2); c: none, at
+		// its cap; d: two (5, 9).
+		want := []int64{queued[0].ID, queued[1].ID, queued[2].ID, queued[5].ID, queued[9].ID}
+		var got []int64
+		for _, d := range batch {
+			got = append(got, d.ID)
+			if d.Attempts != 1 || d.LeaseUntilMS != now.Add(time.Minute+5*time.Second).UnixMilli() {
+				t.Fatalf("claimed delivery %d has attempts %d and lease %d", d.ID, d.Attempts, d.LeaseUntilMS)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("claimed %v, want %v (oldest first)", got, want)
+		}
+		rest, err := db.ClaimDeliveries(ctx, database.Claim{Now: now, LeaseMargin: time.Minute, Limit: 2, PerHost: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rest) != 2 || rest[0].ID != queued[3].ID || rest[1].ID != queued[4].ID {
+			t.Fatalf("the next batch of two is %v, want the oldest unclaimed, %d and %d", rest, queued[3].ID, queued[4].ID)
+		}
+	})
+}
+
+// TestPoolsShareTheQueueWithoutDuplicates runs two pools, as two replicas
+// would, over one queue to several hosts: each delivery arrives once, and
+// no host ever has more in flight than the two pools' caps together.
+func TestPoolsShareTheQueueWithoutDuplicates(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		db := openDB(t, b)
+		c := newClock()
+		const hosts, perHost, n = 6, 2, 240
+		var mu sync.Mutex
+		got := map[string]int{}
+		inFlight, peak := map[string]int{}, 0
+		var urls []string
+		for range hosts {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got[r.URL.RawQuery]++
+				inFlight[r.Host]++
+				peak = max(peak, inFlight[r.Host])
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+				mu.Lock()
+				inFlight[r.Host]--
+				mu.Unlock()
+			}))
+			t.Cleanup(srv.Close)
+			urls = append(urls, srv.URL)
+		}
+		jobs := make([]delivery.Job, n)
+		for i := range jobs {
+			jobs[i] = job(fmt.Sprintf("%s/hook?n=%d", urls[i%hosts], i), 3)
+		}
+		enqueue(t, db, c.Now(), jobs...)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for range 2 {
+			pool := newPool(db, c, delivery.Settings{Workers: 8, PerHost: perHost})
+			wg.Go(func() { pool.Run(ctx) })
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if depths, err := db.QueueDepths(context.Background()); err == nil && pendingOf(depths) == 0 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != n {
+			t.Fatalf("%d distinct deliveries arrived, want %d", len(got), n)
+		}
+		for q, times := range got {
+			if times != 1 {
+				t.Fatalf("delivery %s arrived %d times", q, times)
+			}
+		}
+		if peak > 2*perHost {
+			t.Fatalf("%d deliveries in flight to one host, want at most %d (two pools of cap %d)", peak, 2*perHost, perHost)
+		}
+	})
+}
+
 // TestExpiredLeaseIsClaimedAgain: a worker that dies holding a delivery
 // leaves it to be claimed again once its lease runs out, and the dead
 // worker's late answer cannot overwrite the new owner's.
@@ -145,15 +256,15 @@ func TestExpiredLeaseIsClaimedAgain(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		d := enqueue(t, db, now, job("http://receiver.example/hook", 5))[0]
 
-		first, err := db.ClaimDelivery(ctx, database.Claim{Now: now, LeaseMargin: 10 * time.Second})
+		first, err := claimOne(db, database.Claim{Now: now, LeaseMargin: 10 * time.Second})
 		if err != nil || first == nil || first.ID != d.ID || first.Attempts != 1 {
 			t.Fatalf("first claim: %+v, %v", first, err)
 		}
 		lease := 5*time.Second + 10*time.Second // the job's timeout plus the margin
-		if again, _ := db.ClaimDelivery(ctx, database.Claim{Now: now.Add(lease - time.Millisecond), LeaseMargin: 10 * time.Second}); again != nil {
+		if again, _ := claimOne(db, database.Claim{Now: now.Add(lease - time.Millisecond), LeaseMargin: 10 * time.Second}); again != nil {
 			t.Fatalf("claimed again while leased: %+v", again)
 		}
-		second, err := db.ClaimDelivery(ctx, database.Claim{Now: now.Add(lease), LeaseMargin: 10 * time.Second})
+		second, err := claimOne(db, database.Claim{Now: now.Add(lease), LeaseMargin: 10 * time.Second})
 		if err != nil || second == nil || second.ID != d.ID || second.Attempts != 2 {
 			t.Fatalf("claim after the lease expired: %+v, %v", second, err)
 		}
@@ -170,6 +281,16 @@ func TestExpiredLeaseIsClaimedAgain(t *testing.T) {
 			t.Fatalf("after the holder's outcome: %+v", got)
 		}
 	})
+}
+
+// claimOne claims at most one delivery: nil when none is due.
+func claimOne(db *database.DB, c database.Claim) (*models.Delivery, error) {
+	c.Limit, c.PerHost = 1, 1
+	batch, err := db.ClaimDeliveries(context.Background(), c)
+	if err != nil || len(batch) == 0 {
+		return nil, err
+	}
+	return batch[0], nil
 }
 
 // receiver answers with the statuses given in turn (the last one for

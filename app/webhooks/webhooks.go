@@ -53,13 +53,12 @@ type Processor struct {
 	resolver  delivery.Resolver
 	now       func() time.Time
 	publicURL string
-	notify    func() // wakes the delivery workers after a test or redelivery
 }
 
 // New returns a webhook processor. policy and resolver judge URLs at
-// creation; notify wakes the delivery pool.
-func New(db *database.DB, policy delivery.AddressPolicy, resolver delivery.Resolver, now func() time.Time, publicURL string, notify func()) *Processor {
-	return &Processor{db: db, policy: policy, resolver: resolver, now: now, publicURL: publicURL, notify: notify}
+// creation.
+func New(db *database.DB, policy delivery.AddressPolicy, resolver delivery.Resolver, now func() time.Time, publicURL string) *Processor {
+	return &Processor{db: db, policy: policy, resolver: resolver, now: now, publicURL: publicURL}
 }
 
 func (p *Processor) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
@@ -314,7 +313,6 @@ func (p *Processor) Test(ctx context.Context, owner *models.User, id int64) (*mo
 	if err != nil {
 		return nil, err
 	}
-	p.notify()
 	return queued[0], nil
 }
 
@@ -364,6 +362,5 @@ func (p *Processor) Redeliver(ctx context.Context, owner *models.User, id, deliv
 	if !done {
 		return nil, errs.Conflict("", "delivery_pending", "the delivery is still pending: it will be tried again on its own")
 	}
-	p.notify()
 	return d, nil
 }
