@@ -356,3 +356,75 @@ func TestDirectedPosts(t *testing.T) {
 		}
 	})
 }
+
+// standingPost is a post as the standing test reads it: the viewer's
+// bookmark and repost, and how they stand with the author.
+type standingPost struct {
+	ID            string `json:"id"`
+	YouBookmarked *bool  `json:"you_bookmarked"`
+	YouReposted   *bool  `json:"you_reposted"`
+	User          *struct {
+		Username   string `json:"username"`
+		YouFollow  *bool  `json:"you_follow"`
+		FollowsYou *bool  `json:"follows_you"`
+		YouMuted   *bool  `json:"you_muted"`
+	} `json:"user"`
+	RepostOf *standingPost `json:"repost_of"`
+}
+
+// standing is what the viewer sees of their standing with a post.
+func (p *standingPost) standing() string {
+	show := func(b *bool) string {
+		if b == nil {
+			return "-"
+		}
+		return fmt.Sprint(*b)
+	}
+	return fmt.Sprintf("%s: bookmarked %s, reposted %s, @%s: follow %s, follows you %s, muted %s", p.ID,
+		show(p.YouBookmarked), show(p.YouReposted), p.User.Username, show(p.User.YouFollow), show(p.User.FollowsYou), show(p.User.YouMuted))
+}
+
+// TestStreamPagesCarryTheViewersStanding: a stream page, which reads the
+// viewer's standing with its posts and authors in the page's own query,
+// shows for every post and reposted original what the post read alone
+// shows; and for a few of them, what the viewer did.
+func TestStreamPagesCarryTheViewersStanding(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		s := newStreamScenario(t, b)
+		s.bob.act(t, "PUT", "/v1/users/@amy/follow").Expect(t, 200)
+		s.amy.do(t, "PUT", "/v1/posts/"+s.ids["b1"]+"/bookmark", nil).Expect(t, 200)
+		s.amy.do(t, "PUT", "/v1/posts/"+s.ids["c1"]+"/bookmark", nil).Expect(t, 200)
+		s.amy.do(t, "PUT", "/v1/posts/"+s.ids["c1"]+"/repost", nil).Expect(t, 201)
+
+		alone := func(id string) string {
+			var p standingPost
+			s.srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/" + id, Token: s.amy.graph}).Expect(t, 200).Decode(t, &p)
+			return p.standing()
+		}
+		seen := map[string]string{}
+		for _, path := range []string{
+			"/v1/posts/streams/global?include_muted=1", "/v1/posts/streams/me", "/v1/posts/streams/unified",
+			"/v1/users/@amy/posts", "/v1/posts/" + s.ids["a1"] + "/thread", "/v1/users/@dan/posts",
+		} {
+			var page []standingPost
+			s.srv.Do(t, apptest.Request{Method: "GET", Path: path, Token: s.amy.graph}).Expect(t, 200).Decode(t, &page)
+			for _, p := range page {
+				for q := &p; q != nil; q = q.RepostOf {
+					if got, want := q.standing(), alone(q.ID); got != want {
+						t.Fatalf("%s shows %s, read alone %s", path, got, want)
+					}
+					seen[s.name(q.ID)] = q.standing()
+				}
+			}
+		}
+		for name, want := range map[string]string{
+			"b1": "bookmarked true, reposted false, @bob: follow true, follows you true, muted false",
+			"c1": "bookmarked true, reposted true, @cat: follow true, follows you false, muted false",
+			"d1": "bookmarked false, reposted false, @dan: follow false, follows you false, muted true",
+		} {
+			if got := seen[name]; !strings.HasSuffix(got, ": "+want) {
+				t.Errorf("%s on the pages: %q, want %q", name, got, want)
+			}
+		}
+	})
+}
