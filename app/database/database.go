@@ -115,6 +115,12 @@ func openPostgres(url string, maxOpenConns int) (*bun.DB, error) {
 	// Parse/Describe round trip per query: the simple protocol sends each
 	// one in a single round trip.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	// The statements prepared through Params are those whose generic plan
+	// is as good as a custom one (TestExplainStreamPlans checks the
+	// streams'), so PostgreSQL need never plan them again. Left to choose,
+	// it kept planning some at every run: a generic plan's estimate for
+	// "= ANY($1)" assumes a long list.
+	cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(maxOpenConns)
 	sqldb.SetMaxIdleConns(maxOpenConns)
