@@ -67,6 +67,9 @@ func (q Queries) deliveriesQueued() {
 		q.tx.queued = true
 		return
 	}
+	if q.hooks == nil {
+		return // a Queries not made by Open: no one to tell
+	}
 	if fn := q.hooks.queued.Load(); fn != nil {
 		(*fn)()
 	}

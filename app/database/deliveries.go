@@ -75,7 +75,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]*models.Delivery,
 	// parameter the plan could not use that index. A window function may
 	// not share a SELECT with FOR UPDATE, so the rows are locked first and
 	// ranked by host after. Every host has room for at least one, so the
-	// scan of limit × perHost rows finds a full batch when there is one.
+	// scan of limit × perHost rows finds one when any is due; a host with
+	// more due rows than room may fill the scan, and the batch come back
+	// short although other hosts have some.
 	p := NewParams(db.Bun)
 	nowMS := c.Now.UnixMilli()
 	args := []any{models.DeliveryPending, p.Arg(c.Now), p.Arg(nowMS), p.InText(full), p.Arg(min(limit*perHost, maxClaimScan)),

@@ -19,8 +19,16 @@ func TestDeliveriesQueuedHookRunsOnceCommitted(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
 		db := migratedDB(t, b)
-		var woken atomic.Int32
-		db.OnDeliveriesQueued(func() { woken.Add(1) })
+		var woken, seen atomic.Int32
+		db.OnDeliveriesQueued(func() {
+			woken.Add(1)
+			// Read on another connection: the rows must be committed.
+			n, err := db.Bun.NewSelect().Model((*models.Delivery)(nil)).Count(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			seen.Store(int32(n))
+		})
 		want := func(n int32, when string) {
 			t.Helper()
 			if got := woken.Load(); got != n {
@@ -47,6 +55,9 @@ func TestDeliveriesQueuedHookRunsOnceCommitted(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(2, "after the transaction committed")
+		if n := seen.Load(); n != 4 {
+			t.Fatalf("the hook saw %d committed deliveries, want 4", n)
+		}
 
 		rollback := errors.New("roll back")
 		err = db.InTx(ctx, func(ctx context.Context, q Queries) error {

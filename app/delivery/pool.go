@@ -229,11 +229,18 @@ func (p *Pool) claim(ctx context.Context) (*models.Delivery, error) {
 	p.waiting.Add(-1)
 	defer p.mu.Unlock()
 	if len(p.claimed) == 0 {
-		batch, err := p.claimBatch(ctx, 1+p.idle+int(p.waiting.Load()))
+		limit := 1 + p.idle + int(p.waiting.Load())
+		batch, err := p.claimBatch(ctx, limit)
 		if err != nil {
 			return nil, err
 		}
 		p.claimed = batch
+		if len(batch) > 0 && len(batch) < limit {
+			// A short batch: the hosts it filled may have hidden others'
+			// due rows from its scan. Another claim, without them, may find
+			// more.
+			p.Notify()
+		}
 	}
 	d := p.popClaimed()
 	if len(p.claimed) > 0 {
@@ -245,6 +252,13 @@ func (p *Pool) claim(ctx context.Context) (*models.Delivery, error) {
 // claimBatch claims up to limit deliveries, keeping every host under its
 // cap, and counts them against their hosts. p.mu is held.
 func (p *Pool) claimBatch(ctx context.Context, limit int) ([]*models.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Not cancelled half way: the claim may have been committed when the
+	// driver gives up waiting for its answer, leaving a batch leased to no
+	// one until the leases run out.
+	ctx = context.WithoutCancel(ctx)
 	now := p.now().UTC().Truncate(time.Microsecond)
 	batch, err := p.db.ClaimDeliveries(ctx, database.Claim{
 		Now: now, LeaseMargin: leaseMargin, Limit: limit, PerHost: p.settings.PerHost, InFlight: p.busy,
