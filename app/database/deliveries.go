@@ -52,6 +52,24 @@ const maxClaimScan = 64
 // write: claimed one at a time, deliveries left the queue at the pace of
 // the disk's flushes.
 func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]*models.Delivery, error) {
+	query, p, err := db.claimQuery(c)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var claimed []*models.Delivery
+	if err := query.Conn(p.Conn()).Scan(ctx, &claimed); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	// RETURNING keeps no order.
+	slices.SortFunc(claimed, func(a, b *models.Delivery) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return claimed, nil
+}
+
+// claimQuery is ClaimDeliveries' statement, run through the Params it
+// returns.
+func (db *DB) claimQuery(c Claim) (*bun.RawQuery, *Params, error) {
 	perHost, limit := max(c.PerHost, 1), max(c.Limit, 1)
 	full, room := []string{}, map[string]int{}
 	for host, n := range c.InFlight {
@@ -63,12 +81,16 @@ func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]*models.Delivery,
 	}
 	roomJSON, err := json.Marshal(room)
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, nil, err
 	}
-	// A host's room: what the JSON object says, or the whole cap.
-	lock, hostRoom := "", "COALESCE((SELECT CAST(value AS INTEGER) FROM json_each(?) WHERE key = target_host), ?)"
+	// A host's room: what the JSON object says, or the whole cap. SQLite,
+	// without statistics, would read every pending row through
+	// deliveries_status_idx and sort them rather than walk the due index.
+	index, lock := "INDEXED BY deliveries_due_idx", ""
+	hostRoom := "COALESCE((SELECT CAST(value AS INTEGER) FROM json_each(?) WHERE key = target_host), ?)"
 	if db.IsPostgres() {
-		lock, hostRoom = "FOR UPDATE SKIP LOCKED", "COALESCE(CAST(CAST(? AS jsonb) ->> target_host AS INTEGER), ?)"
+		index, lock = "", "FOR UPDATE SKIP LOCKED"
+		hostRoom = "COALESCE(CAST(CAST(? AS jsonb) ->> target_host AS INTEGER), ?)"
 	}
 	// Prepared on PostgreSQL: every delivery is claimed. The status stays
 	// in the text, where it matches deliveries_due_idx's predicate; as a
@@ -88,7 +110,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]*models.Delivery,
 				SELECT id, next_attempt_at, target_host,
 					row_number() OVER (PARTITION BY target_host ORDER BY next_attempt_at, id) AS nth
 				FROM (
-					SELECT id, next_attempt_at, target_host FROM deliveries
+					SELECT id, next_attempt_at, target_host FROM deliveries ` + index + `
 					WHERE status = ? AND next_attempt_at <= ? AND lease_until_ms <= ? AND NOT (target_host ?)
 					ORDER BY next_attempt_at, id LIMIT ? ` + lock + `
 				) AS due
@@ -99,15 +121,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]*models.Delivery,
 		UPDATE deliveries SET lease_until_ms = CAST(? AS BIGINT) + timeout_ms, attempts = attempts + 1, updated_at = ?
 		WHERE id IN (SELECT id FROM picked)
 		RETURNING *`
-	var claimed []*models.Delivery
-	if err := db.Bun.NewRaw(query, args...).Conn(p.Conn()).Scan(ctx, &claimed); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	// RETURNING keeps no order.
-	slices.SortFunc(claimed, func(a, b *models.Delivery) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
-	return claimed, nil
+	return db.Bun.NewRaw(query, args...), p, nil
 }
 
 // Attempt is the outcome of one send, recorded by the worker holding the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,5 +116,29 @@ func testDelivery(n int) *models.Delivery {
 		Status: models.DeliveryPending, TargetURL: "https://example.com/hook", TargetHost: "example.com",
 		Body: "{}", Signer: "webhook", SignerRef: 1, MaxAttempts: 3, TimeoutMS: 1000,
 		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// TestClaimWalksTheDueIndex: a claim reads the oldest due rows through
+// deliveries_due_idx. On SQLite, left to itself, it read every pending row
+// through deliveries_status_idx and sorted them: fanout to 1,000 inboxes
+// took 10 s rather than 3.
+func TestClaimWalksTheDueIndex(t *testing.T) {
+	db := migratedDB(t, testenv.New(t, "sqlite"))
+	query, _, err := db.claimQuery(Claim{Now: time.Now(), Limit: 8, PerHost: 4, InFlight: map[string]int{"a.example": 4, "b.example": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []map[string]any
+	if err := db.Bun.NewRaw("EXPLAIN QUERY PLAN "+query.String()).Scan(context.Background(), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, p := range plan {
+		steps = append(steps, fmt.Sprint(p["detail"]))
+	}
+	text := strings.Join(steps, "\n")
+	if !strings.Contains(text, "USING INDEX deliveries_due_idx") || strings.Contains(text, "deliveries_status_idx") {
+		t.Fatalf("the claim's plan:\n%s", text)
 	}
 }
