@@ -38,6 +38,21 @@ type Claim struct {
 	InFlight    map[string]int // by target host
 }
 
+// claimScan is how many due rows a claim of limit looks at: enough for
+// limit rows even if the first hosts have room for only perHost each,
+// rounded up to a power of two and at most maxClaimScan. It is written
+// into the statement, not passed as a parameter: a statement is planned
+// once, maybe while the table is empty, and with a LIMIT it can see only
+// walking the due index is the plan; with an unknown one PostgreSQL chose
+// to read the whole table and sort it, and kept that plan.
+func claimScan(limit, perHost int) int {
+	n := 1
+	for n < limit*perHost && n < maxClaimScan {
+		n *= 2
+	}
+	return n
+}
+
 // maxClaimScan bounds how many due rows a claim looks at (and, on
 // PostgreSQL, locks) to pick its batch.
 const maxClaimScan = 64
@@ -102,7 +117,7 @@ func (db *DB) claimQuery(c Claim) (*bun.RawQuery, *Params, error) {
 	// short although other hosts have some.
 	p := NewParams(db.Bun)
 	nowMS := c.Now.UnixMilli()
-	args := []any{models.DeliveryPending, p.Arg(c.Now), p.Arg(nowMS), p.InText(full), p.Arg(min(limit*perHost, maxClaimScan)),
+	args := []any{models.DeliveryPending, p.Arg(c.Now), p.Arg(nowMS), p.InText(full),
 		p.Arg(string(roomJSON)), p.Arg(perHost), p.Arg(limit),
 		p.Arg(nowMS + c.LeaseMargin.Milliseconds()), p.Arg(c.Now)}
 	query := `WITH picked AS MATERIALIZED (
@@ -112,7 +127,7 @@ func (db *DB) claimQuery(c Claim) (*bun.RawQuery, *Params, error) {
 				FROM (
 					SELECT id, next_attempt_at, target_host FROM deliveries ` + index + `
 					WHERE status = ? AND next_attempt_at <= ? AND lease_until_ms <= ? AND NOT (target_host ?)
-					ORDER BY next_attempt_at, id LIMIT ? ` + lock + `
+					ORDER BY next_attempt_at, id LIMIT ` + fmt.Sprint(claimScan(limit, perHost)) + ` ` + lock + `
 				) AS due
 			) AS ranked
 			WHERE nth <= ` + hostRoom + `
