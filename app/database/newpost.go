@@ -3,7 +3,6 @@ package database
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/uptrace/bun/dialect"
 
@@ -93,11 +92,7 @@ func (q Queries) createPostByStatements(ctx context.Context, p *models.Post, men
 	if err := q.InsertPost(ctx, p); err != nil {
 		return 0, err
 	}
-	rows := slices.Clone(mentions)
-	for i := range rows {
-		rows[i].PostID = p.ID
-	}
-	if err := q.InsertMentionsAndTags(ctx, rows, p.ID, tags); err != nil {
+	if err := q.InsertMentionsAndTags(ctx, mentions, p.ID, tags); err != nil {
 		return 0, err
 	}
 	return q.BumpUserCount(ctx, p.UserID, CountPosts, 1)

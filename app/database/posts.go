@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -130,9 +131,11 @@ func (q Queries) Revisions(ctx context.Context, postID int64) ([]*models.PostRev
 	return revs, nil
 }
 
-// InsertMentionsAndTags indexes a post by the users it mentions and its
-// normalised tags.
+// InsertMentionsAndTags indexes post postID by the users it mentions and
+// its normalised tags. The mention rows are written with postID whatever
+// their PostID says: a new post's are made before it has an id.
 func (q Queries) InsertMentionsAndTags(ctx context.Context, mentions []models.PostMention, postID int64, tags []string) error {
+	mentions = mentionRowsOf(postID, mentions)
 	if len(mentions) > 0 && len(tags) > 0 && q.idb.Dialect().Name() == dialect.PG {
 		// Both in one statement: one round trip for a post's index rows.
 		rows := tagRows(postID, tags)
@@ -154,6 +157,15 @@ func (q Queries) InsertMentionsAndTags(ctx context.Context, mentions []models.Po
 		}
 	}
 	return nil
+}
+
+// mentionRowsOf is a copy of mentions naming post postID.
+func mentionRowsOf(postID int64, mentions []models.PostMention) []models.PostMention {
+	rows := slices.Clone(mentions)
+	for i := range rows {
+		rows[i].PostID = postID
+	}
+	return rows
 }
 
 func tagRows(postID int64, tags []string) []models.PostTag {

@@ -231,7 +231,7 @@ func mentionRows(post *models.Post) []models.PostMention {
 			continue
 		}
 		seen[id] = len(rows)
-		rows = append(rows, models.PostMention{PostID: post.ID, UserID: id, Leading: m.IsLeading})
+		rows = append(rows, models.PostMention{UserID: id, Leading: m.IsLeading})
 	}
 	return rows
 }
