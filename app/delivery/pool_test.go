@@ -251,6 +251,37 @@ func TestPoolsShareTheQueueWithoutDuplicates(t *testing.T) {
 	})
 }
 
+// TestShutdownSendsWhatWasClaimed: deliveries claimed in a batch for
+// workers that had not taken them yet when the pool stopped are sent
+// before Run returns, not left leased to no one until their leases run out.
+func TestShutdownSendsWhatWasClaimed(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		db := openDB(t, b)
+		c := newClock()
+		recv := newReceiver(t, nil, http.StatusNoContent)
+		queued := enqueue(t, db, c.Now(), job(recv.URL, 3), job(recv.URL, 3), job(recv.URL, 3))
+		pool := newPool(db, c, delivery.Settings{Workers: 2, PollInterval: time.Hour})
+		if n, err := pool.ClaimForIdleWorkers(context.Background(), 3); err != nil || n != 3 {
+			t.Fatalf("claimed %d of 3: %v", n, err)
+		}
+		stopped, cancel := context.WithCancel(context.Background())
+		cancel()
+		pool.Run(stopped)
+
+		if n := recv.count(); n != 3 {
+			t.Fatalf("the receiver got %d of the 3 claimed deliveries", n)
+		}
+		for _, d := range queued {
+			if got := load(t, db, d.ID); got.Status != models.DeliveryDelivered {
+				t.Fatalf("delivery %d after shutdown: %+v", d.ID, got)
+			}
+		}
+		if n := pool.HostsInFlight(); n != 0 {
+			t.Fatalf("%d hosts still counted busy after shutdown", n)
+		}
+	})
+}
+
 // TestExpiredLeaseIsClaimedAgain: a worker that dies holding a delivery
 // leaves it to be claimed again once its lease runs out, and the dead
 // worker's late answer cannot overwrite the new owner's.
