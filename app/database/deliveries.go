@@ -40,7 +40,9 @@ type Claim struct {
 
 // claimScan is how many due rows a claim of limit looks at: enough for
 // limit rows even if the first hosts have room for only perHost each,
-// rounded up to a power of two and at most maxClaimScan. It is written
+// rounded up to a power of two and at most maxClaimScan. A host with more
+// due rows than room can still fill the scan, and the batch come back
+// short although other hosts have some (Pool.claim looks again). It is written
 // into the statement, not passed as a parameter: a statement is planned
 // once, maybe while the table is empty, and with a LIMIT it can see only
 // walking the due index is the plan; with an unknown one PostgreSQL chose
@@ -98,9 +100,10 @@ func (db *DB) claimQuery(c Claim) (*bun.RawQuery, *Params, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// A host's room: what the JSON object says, or the whole cap. SQLite,
-	// without statistics, would read every pending row through
-	// deliveries_status_idx and sort them rather than walk the due index.
+	// SQLite is told the index: without statistics it would read every
+	// pending row through deliveries_status_idx and sort them. PostgreSQL
+	// locks the rows it looks at, so replicas skip each other's. A host's
+	// room is what the JSON object says, or the whole cap.
 	index, lock := "INDEXED BY deliveries_due_idx", ""
 	hostRoom := "COALESCE((SELECT CAST(value AS INTEGER) FROM json_each(?) WHERE key = target_host), ?)"
 	if db.IsPostgres() {
@@ -111,10 +114,8 @@ func (db *DB) claimQuery(c Claim) (*bun.RawQuery, *Params, error) {
 	// in the text, where it matches deliveries_due_idx's predicate; as a
 	// parameter the plan could not use that index. A window function may
 	// not share a SELECT with FOR UPDATE, so the rows are locked first and
-	// ranked by host after. Every host has room for at least one, so the
-	// scan of limit × perHost rows finds one when any is due; a host with
-	// more due rows than room may fill the scan, and the batch come back
-	// short although other hosts have some.
+	// ranked by host after. Every host has room for at least one, so a
+	// claim finds a row when any is due; how many, see claimScan.
 	p := NewParams(db.Bun)
 	nowMS := c.Now.UnixMilli()
 	args := []any{models.DeliveryPending, p.Arg(c.Now), p.Arg(nowMS), p.InText(full),
