@@ -46,6 +46,12 @@ func (noSigner) Sign(context.Context, *http.Request, *models.Delivery) error { r
 var testBackoff = delivery.Backoff{Base: 10 * time.Second, Max: time.Hour}
 
 func newPool(db *database.DB, c *apptest.Clock, s delivery.Settings) *delivery.Pool {
+	return newPoolAs(db, c, s, "test")
+}
+
+// newPoolAs is newPool sending as userAgent, so a receiver can tell two
+// pools apart.
+func newPoolAs(db *database.DB, c *apptest.Clock, s delivery.Settings, userAgent string) *delivery.Pool {
 	if s.Workers == 0 {
 		s.Workers = 4
 	}
@@ -59,7 +65,7 @@ func newPool(db *database.DB, c *apptest.Clock, s delivery.Settings) *delivery.P
 		s.Backoff = testBackoff
 	}
 	s.Retention = 24 * time.Hour
-	client := delivery.NewClient(delivery.ClientOptions{Policy: delivery.AddressPolicy{AllowPrivate: true}, UserAgent: "test"})
+	client := delivery.NewClient(delivery.ClientOptions{Policy: delivery.AddressPolicy{AllowPrivate: true}, UserAgent: userAgent})
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return delivery.NewPool(db, client, map[string]delivery.Signer{"none": noSigner{}}, s, c.Now, logger, nil)
 }
@@ -221,9 +227,7 @@ func TestPoolsShareTheQueueWithoutDuplicates(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		for i := range 2 {
-			s := delivery.Settings{Workers: 8, PerHost: perHost, PollInterval: time.Hour, Backoff: testBackoff, Retention: time.Hour}
-			client := delivery.NewClient(delivery.ClientOptions{Policy: delivery.AddressPolicy{AllowPrivate: true}, UserAgent: fmt.Sprint("pool-", i)})
-			pool := delivery.NewPool(db, client, map[string]delivery.Signer{"none": noSigner{}}, s, c.Now, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+			pool := newPoolAs(db, c, delivery.Settings{Workers: 8, PerHost: perHost, PollInterval: time.Hour}, fmt.Sprint("pool-", i))
 			wg.Go(func() { pool.Run(ctx) })
 		}
 		deadline := time.Now().Add(20 * time.Second)
