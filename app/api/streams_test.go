@@ -385,9 +385,9 @@ func (p *standingPost) standing() string {
 }
 
 // TestStreamPagesCarryTheViewersStanding: a stream page, which reads the
-// viewer's standing with its posts and authors in the page's own query,
-// shows for every post and reposted original what the post read alone
-// shows; and for a few of them, what the viewer did.
+// viewer's standing with a whole page of posts and authors at once, shows
+// for every post and reposted original what the post read alone shows;
+// and for a few of them, what the viewer did.
 func TestStreamPagesCarryTheViewersStanding(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		s := newStreamScenario(t, b)
