@@ -37,6 +37,21 @@ func (s *Service) Emit(ctx context.Context, q database.Queries, e models.Event) 
 	return s.enqueue(ctx, q, e, out)
 }
 
+// QuietIfUnheard reports whether no other server hears of e if the local
+// author of its post has no followers there: other events than a new
+// post's that do not federate at all, and a new post that neither
+// replies to a post nor mentions a user from elsewhere.
+func (s *Service) QuietIfUnheard(e models.Event) bool {
+	if s.builderFor(e.Type) == nil {
+		return true
+	}
+	post := e.Post
+	if e.Type != models.EventPostCreated || post == nil || post.ReplyTo != nil || post.Mentioned == nil {
+		return false
+	}
+	return !slices.ContainsFunc(post.Mentioned, (*models.User).Remote)
+}
+
 // activityBuilder makes the activity of an event acted by actor.
 type activityBuilder func(ctx context.Context, q database.Queries, actor *models.User, e models.Event) (*outgoing, error)
 

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +114,33 @@ func TestCreateAndReadPost(t *testing.T) {
 		srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/posts/" + p.ID + "?include_raw=1", Token: bob.token}).Expect(t, 200).Decode(t, &tagged)
 		if tagged.YouBookmarked == nil || *tagged.YouBookmarked {
 			t.Fatalf("you_bookmarked for a signed-in viewer: %+v", tagged)
+		}
+	})
+}
+
+// TestMentionsOfUsersOldAndNew: a user mentioned again, in another case,
+// is the same user; a name no one has is no mention, and becomes one once
+// someone signs up with it.
+func TestMentionsOfUsersOldAndNew(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		bob := newPoster(t, srv, "bob", models.UserHuman)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		mentions := func(text string) []string {
+			t.Helper()
+			var ids []string
+			for _, m := range alice.mustPost(t, map[string]any{"text": text}).Content.Entities.Mentions {
+				ids = append(ids, m.ID+"="+m.Text)
+			}
+			return ids
+		}
+		bobID := fmt.Sprint(bob.user.ID)
+		if got := mentions("@bob and @carol"); !slices.Equal(got, []string{bobID + "=bob"}) {
+			t.Fatalf("before carol signs up: mentions %v", got)
+		}
+		carol := newPoster(t, srv, "carol", models.UserHuman)
+		if got, want := mentions("@BOB and @Carol again"), []string{bobID + "=BOB", fmt.Sprint(carol.user.ID) + "=Carol"}; !slices.Equal(got, want) {
+			t.Fatalf("after carol signs up: mentions %v, want %v", got, want)
 		}
 	})
 }

@@ -414,6 +414,51 @@ func TestEventsBecomeDeliveriesWithTheirChange(t *testing.T) {
 	})
 }
 
+// TestPostsAreHeardAsWebhooksComeAndGo: a post no one hears of is stored
+// without its events, and so is spared a transaction; one that a webhook
+// hears of is not, whether the webhook is its author's or a mentioned
+// user's, new since the author's last post, gone, or back again. Each
+// post still counts once on its author.
+func TestPostsAreHeardAsWebhooksComeAndGo(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := apptest.StartWith(t, b, apptest.Options{ManualDelivery: true}, allowPrivate)
+		alice, bob := newHooker(t, srv, "alice"), newHooker(t, srv, "bob")
+		posted := 0
+		post := func(text string) {
+			t.Helper()
+			p := alice.mustPost(t, map[string]any{"text": text})
+			if posted++; p.User == nil || p.User.Counts.Posts != posted {
+				t.Fatalf("%q: the author counts %+v posts, want %d", text, p.User, posted)
+			}
+		}
+		count := func(h hooker, hook apiWebhook) int { return len(h.deliveries(t, hook.ID)) }
+
+		post("no one listens")
+		bobs := bob.createHook(t, "http://127.0.0.1:9/b", "mention.created")
+		post("hello @bob")
+		first := alice.createHook(t, "http://127.0.0.1:9/a", "post.created")
+		post("now a webhook of mine listens")
+		if n := count(alice, first); n != 1 {
+			t.Errorf("alice's first webhook has %d deliveries, want the post's", n)
+		}
+		alice.call(t, "DELETE", "/v1/webhooks/"+first.ID, nil).Expect(t, 200)
+		post("no one again")
+		second := alice.createHook(t, "http://127.0.0.1:9/a2", "post.created")
+		post("and heard again")
+
+		if n := count(bob, bobs); n != 1 {
+			t.Errorf("bob's webhook has %d deliveries, want the mention's", n)
+		}
+		if n := count(alice, second); n != 1 {
+			t.Errorf("alice's second webhook has %d deliveries, want the last post's", n)
+		}
+		var stored int
+		if err := srv.App.DB.Bun.NewSelect().Table("posts").ColumnExpr("count(*)").Where("user_id = ?", alice.user.ID).Scan(t.Context(), &stored); err != nil || stored != posted {
+			t.Fatalf("%d posts stored (%v), want %d", stored, err, posted)
+		}
+	})
+}
+
 // TestDeliveriesLeaveWithoutWaitingForThePoll polls the queue once an
 // hour: a post's delivery is sent when its transaction commits, and a
 // follow's too, not at the next poll.

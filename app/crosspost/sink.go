@@ -68,10 +68,19 @@ func chosen(ctx context.Context, q database.Queries, authorID int64, choice mode
 	return out, nil
 }
 
+// followsUp reports whether e is news a crossposted post's copies hear
+// of. Its creation is not: the post's own transaction queues those.
+func followsUp(e models.Event) bool {
+	return e.Type == models.EventPostRevised || e.Type == models.EventPostDeleted
+}
+
+// QuietIfUnheard reports whether Emit writes nothing for e, whoever listens.
+func (p *Processor) QuietIfUnheard(e models.Event) bool { return !followsUp(e) }
+
 // Emit makes a revision or a delete of a crossposted post follow it to
 // every target it went to: an edit or a delete there.
 func (p *Processor) Emit(ctx context.Context, q database.Queries, e models.Event) error {
-	if e.Type != models.EventPostRevised && e.Type != models.EventPostDeleted {
+	if !followsUp(e) {
 		return nil
 	}
 	rows, err := q.CrosspostsOfPost(ctx, e.PostID)

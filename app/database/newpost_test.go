@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,10 +120,36 @@ func TestCreatePostWithoutAuthor(t *testing.T) {
 		if err == nil {
 			t.Fatal("a post by a user who does not exist was created")
 		}
+		// Alone, it is not written either, and the caller's transaction
+		// then says why.
+		if _, written, err := db.CreateUnheardPost(ctx, &models.Post{UserID: 999, Text: "nobody", CreatedAt: time.Now()}, nil, []string{"tag"}); written || err != nil {
+			t.Fatalf("alone, a post by no one: written %v, %v", written, err)
+		}
 		if n, err := db.Bun.NewSelect().Model((*models.Post)(nil)).Count(ctx); err != nil || n != 0 {
 			t.Fatalf("%d posts stored (%v), want none", n, err)
 		}
 	})
+}
+
+// addListeners gives hooked a webhook and followed a follower elsewhere,
+// and a local follower too, whom no one outside hears of.
+func addListeners(t *testing.T, db *DB, hooked, followed *models.User) {
+	t.Helper()
+	local, remote := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
+	now := time.Now()
+	for _, stmt := range []struct {
+		sql  string
+		args []any
+	}{
+		{"INSERT INTO webhooks (user_id, name, url, events, secret, retry_count, timeout_seconds, created_at, updated_at) VALUES (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?)",
+			[]any{hooked.ID, now, now}},
+		{"INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)", []any{local.ID, followed.ID, now}},
+		{"INSERT INTO follows (follower_id, followee_id, created_at, remote_follower) VALUES (?, ?, ?, ?)", []any{remote.ID, followed.ID, now, true}},
+	} {
+		if _, err := db.Bun.ExecContext(context.Background(), stmt.sql, stmt.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func migratedDB(t testing.TB, b testenv.Backend) *DB {
@@ -257,20 +284,10 @@ func TestCreatePostFindsListeners(t *testing.T) {
 		db := migratedDB(t, b)
 		quiet, hooked, followed, mentioned := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman),
 			newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
-		remote := newUser(t, db, models.UserHuman)
+		addListeners(t, db, hooked, followed)
 		now := time.Now()
-		for _, stmt := range []struct {
-			sql  string
-			args []any
-		}{
-			{"INSERT INTO webhooks (user_id, name, url, events, secret, retry_count, timeout_seconds, created_at, updated_at) VALUES (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?), (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?)",
-				[]any{hooked.ID, now, now, mentioned.ID, now, now}},
-			{"INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)", []any{quiet.ID, followed.ID, now}},
-			{"INSERT INTO follows (follower_id, followee_id, created_at, remote_follower) VALUES (?, ?, ?, ?)", []any{remote.ID, followed.ID, now, true}},
-		} {
-			if _, err := db.Bun.ExecContext(ctx, stmt.sql, stmt.args...); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := db.Bun.ExecContext(ctx, "INSERT INTO webhooks (user_id, name, url, events, secret, retry_count, timeout_seconds, created_at, updated_at) VALUES (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?)", mentioned.ID, now, now); err != nil {
+			t.Fatal(err)
 		}
 		for _, c := range []struct {
 			author   *models.User
@@ -294,6 +311,109 @@ func TestCreatePostFindsListeners(t *testing.T) {
 			case b.Name == "postgres" && (p.Listeners == nil || *p.Listeners != c.want):
 				t.Errorf("post by %s mentioning %v: listeners %+v, want %+v", c.author.Username, c.mentions, p.Listeners, c.want)
 			}
+		}
+	})
+}
+
+// TestCreateUnheardPostWritesOnlyWhatNoOneHears: on PostgreSQL a post no
+// one hears of is written whole, as CreatePost writes it; one that a
+// webhook or a remote follower hears of is not written at all. Elsewhere
+// nothing is written, and the caller takes the transaction.
+func TestCreateUnheardPostWritesOnlyWhatNoOneHears(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		db := migratedDB(t, b)
+		quiet, hooked, followed, other := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman),
+			newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
+		addListeners(t, db, hooked, followed)
+		for _, c := range []struct {
+			name     string
+			author   *models.User
+			mentions []models.PostMention
+			heard    bool
+		}{
+			{name: "no one", author: quiet, mentions: []models.PostMention{{UserID: other.ID, Leading: true}, {UserID: followed.ID}}},
+			{name: "the author's webhook", author: hooked, heard: true},
+			{name: "a mentioned user's webhook", author: quiet, mentions: []models.PostMention{{UserID: hooked.ID}}, heard: true},
+			{name: "a remote follower", author: followed, heard: true},
+		} {
+			newPost := func(text string) *models.Post {
+				return &models.Post{UserID: c.author.ID, Text: text, SourceName: "tests", CreatedAt: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC),
+					Entities: models.Entities{Tags: []models.Tag{{Pos: 0, Len: 3, Text: "tag"}}}}
+			}
+			before := storedPostCount(t, db, c.author.ID)
+			alone := newPost("alone " + c.name)
+			count, written, err := db.CreateUnheardPost(ctx, alone, c.mentions, []string{"tag"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := b.Name == "postgres" && !c.heard; written != want {
+				t.Fatalf("%s: written %v, want %v", c.name, written, want)
+			}
+			if !written {
+				if alone.ID != 0 || storedPostCount(t, db, c.author.ID) != before {
+					t.Fatalf("%s: not written, yet the post has id %d and the author's count moved from %d", c.name, alone.ID, before)
+				}
+				continue
+			}
+			if count != before+1 || alone.Listeners == nil || *alone.Listeners != (models.Listeners{}) {
+				t.Errorf("%s: count %d from %d, listeners %+v", c.name, count, before, alone.Listeners)
+			}
+			inTx := newPost("in a transaction " + c.name)
+			if _, err := db.CreatePost(ctx, inTx, c.mentions, []string{"tag"}); err != nil {
+				t.Fatal(err)
+			}
+			if g, w := storedPost(t, db, alone.ID), storedPost(t, db, inTx.ID); g != w {
+				t.Errorf("%s: stored alone:\n%s\nby CreatePost:\n%s", c.name, g, w)
+			}
+		}
+		var posts int
+		if err := db.Bun.NewSelect().Table("posts").ColumnExpr("count(*)").Scan(ctx, &posts); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"postgres": 2}[b.Name]; posts != want {
+			t.Fatalf("%d posts stored, want %d", posts, want)
+		}
+	})
+}
+
+// TestUnheardPostsCountOnceEach: posts written alone at once by one author
+// each add one to their author's count.
+func TestUnheardPostsCountOnceEach(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		if b.Name != "postgres" {
+			t.Skip("only PostgreSQL writes a post alone")
+		}
+		ctx := context.Background()
+		db := migratedDB(t, b)
+		author := newUser(t, db, models.UserHuman)
+		const writers, each = 16, 10
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*each)
+		for w := range writers {
+			wg.Go(func() {
+				for i := range each {
+					p := &models.Post{UserID: author.ID, Text: fmt.Sprint("post ", w, " ", i), CreatedAt: time.Now()}
+					if _, written, err := db.CreateUnheardPost(ctx, p, nil, []string{"many"}); err != nil || !written {
+						errs <- fmt.Errorf("post %d/%d: written %v, %v", w, i, written, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		var rows, tags int
+		if err := db.Bun.NewSelect().Table("posts").ColumnExpr("count(*)").Scan(ctx, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Bun.NewSelect().Table("post_tags").ColumnExpr("count(*)").Scan(ctx, &tags); err != nil {
+			t.Fatal(err)
+		}
+		if n := storedPostCount(t, db, author.ID); n != writers*each || rows != writers*each || tags != writers*each {
+			t.Fatalf("count %d, %d post rows, %d tag rows; want %d each", n, rows, tags, writers*each)
 		}
 	})
 }

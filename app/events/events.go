@@ -60,3 +60,38 @@ func EmitAll(ctx context.Context, sink Sink, q database.Queries, events []models
 	}
 	return nil
 }
+
+// QuietSink is a sink that can tell, before a change is stored, that it
+// would write nothing for an event if the statement storing the change's
+// post found no one listening (models.Listeners all false). A change every
+// sink is quiet about may then be stored in one statement, without its
+// events and without a transaction.
+type QuietSink interface {
+	QuietIfUnheard(e models.Event) bool
+}
+
+// QuietIfUnheard reports whether sink would write nothing for any of the
+// events of one change if no one listens. A sink that cannot tell is not
+// quiet.
+func QuietIfUnheard(sink Sink, events []models.Event) bool {
+	quiet, ok := sink.(QuietSink)
+	if !ok {
+		return false
+	}
+	for _, e := range events {
+		if !quiet.QuietIfUnheard(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// QuietIfUnheard reports whether every sink is quiet about e.
+func (s Sinks) QuietIfUnheard(e models.Event) bool {
+	for _, sink := range s {
+		if !QuietIfUnheard(sink, []models.Event{e}) {
+			return false
+		}
+	}
+	return true
+}

@@ -71,13 +71,9 @@ func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Menti
 	for i, m := range mentions {
 		keys[i] = strings.ToLower(m.Text)
 	}
-	found, err := p.db.UsersByIDsOrNames(ctx, nil, keys)
+	users, err := p.usersNamed(ctx, keys)
 	if err != nil {
 		return nil, nil, err
-	}
-	users := make(map[string]*models.User, len(found))
-	for _, u := range found {
-		users[u.UsernameKey] = u
 	}
 	p.resolveHandles(ctx, keys, users)
 	out := make([]models.Mention, 0, len(mentions))
@@ -92,6 +88,40 @@ func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Menti
 		}
 	}
 	return out, mentioned, nil
+}
+
+// usersNamed finds the users of the (lower-cased) usernames: the local
+// users among them from memory if they were mentioned before, since a
+// local user's name and id never change; the others from the database.
+func (p *Processor) usersNamed(ctx context.Context, keys []string) (map[string]*models.User, error) {
+	users := make(map[string]*models.User, len(keys))
+	var unknown []string
+	for _, key := range keys {
+		if u, ok := p.localUsers.get(key); ok {
+			users[key] = u
+		} else if !slices.Contains(unknown, key) {
+			unknown = append(unknown, key)
+		}
+	}
+	if len(unknown) == 0 {
+		return users, nil
+	}
+	found, err := p.db.UsersByIDsOrNames(ctx, nil, unknown)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range found {
+		users[u.UsernameKey] = u
+		if !u.Remote() {
+			p.localUsers.put(u.UsernameKey, identity(u))
+		}
+	}
+	return users, nil
+}
+
+// identity is what of a local user never changes: what a mention needs.
+func identity(u *models.User) *models.User {
+	return &models.User{ID: u.ID, Username: u.Username, UsernameKey: u.UsernameKey, Type: u.Type, CreatedAt: u.CreatedAt}
 }
 
 // maxHandleLookups bounds the handles on other servers one post may make
@@ -146,17 +176,55 @@ func (p *Processor) create(ctx context.Context, author *models.User, in Input, s
 	if err != nil {
 		return nil, err
 	}
-	err = p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+	if err := p.write(ctx, post, in); err != nil {
+		release()
+		return nil, err
+	}
+	return post, nil
+}
+
+// write stores a new post with the news of it: in one statement when no
+// one hears of it, else in a transaction with its events and crossposts.
+func (p *Processor) write(ctx context.Context, post *models.Post, in Input) error {
+	if p.mayWriteAlone(post, in) {
+		count, written, err := p.db.CreateUnheardPost(ctx, post, mentionRows(post), tagSet(post.Entities))
+		if err != nil {
+			return err
+		}
+		if written {
+			withPostCount(post, count)
+			return nil
+		}
+	}
+	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		if err := p.insert(ctx, q, post, in.ReplyTo); err != nil {
 			return err
 		}
 		return p.crosspost(ctx, q, post, in.Crosspost)
 	})
-	if err != nil {
-		release()
-		return nil, err
+	if err == nil && post.Listeners != nil {
+		p.rememberHeard(post.UserID, *post.Listeners != models.Listeners{})
 	}
-	return post, nil
+	return err
+}
+
+// rememberHeard notes whether the author's post written in a transaction
+// was heard of, and so whether their next one is worth trying alone.
+func (p *Processor) rememberHeard(authorID int64, heard bool) {
+	if heard {
+		p.heardAuthors.put(authorID, struct{}{})
+	} else {
+		p.heardAuthors.delete(authorID)
+	}
+}
+
+// mayWriteAlone reports whether the post could be written without its
+// events: it is no reply and goes nowhere else, the sinks would write
+// nothing for it if no one listens, and its author's last post was not
+// heard (which makes a try alone a wasted round trip).
+func (p *Processor) mayWriteAlone(post *models.Post, in Input) bool {
+	return in.ReplyTo == nil && in.Crosspost == nil && !p.heardAuthors.has(post.UserID) &&
+		events.QuietIfUnheard(p.events, createdEvents(post))
 }
 
 func (p *Processor) crosspost(ctx context.Context, q database.Queries, post *models.Post, choice *models.CrosspostChoice) error {
@@ -216,7 +284,7 @@ func (p *Processor) insert(ctx context.Context, q database.Queries, post *models
 	if err := p.countReply(ctx, q, post, parent, 1); err != nil {
 		return err
 	}
-	return p.createdEvents(ctx, q, post)
+	return p.emitCreated(ctx, q, post)
 }
 
 // mentionRows is the post's mentioned users, each once; leading if any of
@@ -279,15 +347,21 @@ func (p *Processor) countReply(ctx context.Context, q database.Queries, post, pa
 	return q.AddToPostCount(ctx, post.ThreadID, database.CountThread, delta)
 }
 
-func (p *Processor) createdEvents(ctx context.Context, q database.Queries, post *models.Post) error {
+func (p *Processor) emitCreated(ctx context.Context, q database.Queries, post *models.Post) error {
+	if err := events.EmitAll(ctx, p.events, q, createdEvents(post)); err != nil {
+		return fmt.Errorf("emit the events of post %d: %w", post.ID, err)
+	}
+	return nil
+}
+
+// createdEvents is the news of a new post: its creation, and a mention of
+// each user it mentions.
+func createdEvents(post *models.Post) []models.Event {
 	all := []models.Event{{Type: models.EventPostCreated, ActorID: post.UserID, PostID: post.ID, At: post.CreatedAt, Post: post}}
 	for _, userID := range mentionedUsers(post.Entities) {
 		all = append(all, models.Event{Type: models.EventMentionCreated, ActorID: post.UserID, PostID: post.ID, SubjectID: userID, At: post.CreatedAt, Post: post})
 	}
-	if err := events.EmitAll(ctx, p.events, q, all); err != nil {
-		return fmt.Errorf("emit the events of post %d: %w", post.ID, err)
-	}
-	return nil
+	return all
 }
 
 // mentionedUsers is each mentioned user once, in order of first mention.

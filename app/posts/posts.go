@@ -1,7 +1,8 @@
 // Package posts holds the pnut post rules: the length limit, the duplicate
 // window, one revision within its window, soft deletes, replies, reposts
 // and bookmarks. Every change and the events it causes are written in one
-// transaction.
+// transaction; a new post no one hears of, which causes none that a sink
+// turns into deliveries, in one statement.
 package posts
 
 import (
@@ -49,6 +50,13 @@ type Processor struct {
 	resolver Resolver
 	// crossposter carries new posts to their authors' accounts elsewhere.
 	crossposter Crossposter
+	// heardAuthors are the authors whose last post written in a
+	// transaction was heard of: their next goes to a transaction at once,
+	// not first tried alone (see mayWriteAlone).
+	heardAuthors boundedMap[int64, struct{}]
+	// localUsers are local users mentioned before, by username key, each
+	// with only what never changes (identity).
+	localUsers boundedMap[string, *models.User]
 }
 
 // Crossposter queues a new post to the author's crosspost targets, in the

@@ -51,6 +51,13 @@ func (p *Processor) EmitAll(ctx context.Context, q database.Queries, events []mo
 	return err
 }
 
+// QuietIfUnheard reports whether no webhook hears of e when the statement
+// that stored its post found none among the users it concerns: true for
+// the events of a new post (models.Event.Listeners).
+func (p *Processor) QuietIfUnheard(e models.Event) bool {
+	return e.Type == models.EventPostCreated || e.Type == models.EventMentionCreated
+}
+
 // unheard reports whether the statement that stored the events' post
 // found no webhook among the users they concern (models.Event.Listeners).
 func unheard(events []models.Event) bool {
