@@ -52,18 +52,22 @@ func TestLinkPatternFindsWhatRelaxedFinds(t *testing.T) {
 	for _, s := range []string{
 		"today. and 3.14 and 10.0.0.1 and a.b", "mailto:bob@example.org xmpp:foo.example.com", "example.com:8080/x",
 		"[::ffff:1.2.3.4]/x", "...", "x.", "end.", "¹.²", "a.\u0301b", "svn+ssh://x.example/http://y.example",
+		"https://a.example/x:y", "HTTPS://A.EXAMPLE/P", "hTtP://a.example,ftp://b.example", "https://a.example)mailto:x@y.example",
+		"https://", "http://x.example/https://y.example", "https://a.example>https://b.example", "https://a.example|xmpp:b@c.example", "https://a.example/(x)...", "https://a.example\u00a0b.example",
 	} {
 		sameLinksAsRelaxed(t, s)
 	}
 }
 
 // FuzzLinkPattern checks linkPattern's shortcuts on any input: the word
-// filter and the colon-free pattern change nothing findLinks keeps.
+// filter, the web pattern and the colon-free pattern change nothing
+// findLinks keeps.
 func FuzzLinkPattern(f *testing.F) {
 	for _, tc := range parseCases {
 		f.Add(tc.in)
 	}
 	f.Add("today. 10.0.0.1 [::ffff:1.2.3.4] mailto:a@b.example x.example:80/p")
+	f.Add("https://a.example/p)xmpp:b@c.example HTTP://d.example,https://e.example")
 	f.Fuzz(func(t *testing.T, in string) {
 		sameLinksAsRelaxed(t, in)
 		noColon := strings.ReplaceAll(in, ":", "")

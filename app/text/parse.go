@@ -107,7 +107,19 @@ var (
 	strict  = xurls.Strict()
 	relaxed = xurls.Relaxed()
 	bare    = relaxedWithoutColon()
+	web     = strictForWeb()
 )
+
+// strictForWeb is strict for the schemes almost every link has, http and
+// https: about ten times faster on a word, as the matcher does not track
+// every scheme xurls knows at every position.
+func strictForWeb() *regexp.Regexp {
+	re, err := xurls.StrictMatchingScheme(`https?://`)
+	if err != nil {
+		return strict
+	}
+	return re
+}
 
 // findLinks finds URLs with a web scheme and bare domains of known TLDs,
 // outside the spans markdown links already claimed.
@@ -171,7 +183,7 @@ func linkCandidates(text string, choose func(word string) *regexp.Regexp) [][2]i
 		}
 		word := text[wordStart:wordEnd]
 		if re := choose(word); re != nil {
-			for _, m := range re.FindAllStringIndex(word, -1) {
+			for _, m := range matchWord(re, word) {
 				out = append(out, [2]int{wordStart + m[0], wordStart + m[1]})
 			}
 		}
@@ -180,12 +192,39 @@ func linkCandidates(text string, choose func(word string) *regexp.Regexp) [][2]i
 	return out
 }
 
+// matchWord finds re's matches in word. For web, chosen for a word that
+// starts with an http or https URL, that URL is what strict would find
+// if no ':' follows it in the word: the two patterns differ only in the
+// schemes they know, and every scheme ends in one. Otherwise it is strict.
+func matchWord(re *regexp.Regexp, word string) [][]int {
+	if re == web {
+		if m := web.FindStringIndex(word); m != nil && m[0] == 0 && !strings.Contains(word[m[1]:], ":") {
+			return [][]int{m}
+		}
+		re = strict
+	}
+	return re.FindAllStringIndex(word, -1)
+}
+
+// startsWithWebScheme reports whether word starts with http:// or
+// https://, in any case.
+func startsWithWebScheme(word string) bool {
+	for _, scheme := range []string{"http://", "https://"} {
+		if len(word) >= len(scheme) && strings.EqualFold(word[:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
+}
+
 // linkPattern picks the cheapest pattern that finds in word what Relaxed
-// would and findLinks would keep: strict for words with a scheme; for the
+// would and findLinks would keep: web or strict for words with a scheme; for the
 // rest, only when a bare host is possible, and without the alternatives
 // that need a ':' when there is none.
 func linkPattern(word string) *regexp.Regexp {
 	switch {
+	case startsWithWebScheme(word):
+		return web
 	case strings.Contains(word, "://"):
 		return strict
 	case !mayHoldHost(word):
