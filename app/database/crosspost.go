@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -124,13 +122,15 @@ func (q Queries) CrosspostStatuses(ctx context.Context, postIDs []int64) ([]mode
 	if len(postIDs) == 0 {
 		return out, nil
 	}
+	// Prepared on PostgreSQL: a page with the viewer's own posts on it asks.
+	p := NewParams(q.idb)
 	err := q.idb.NewRaw(`SELECT c.post_id, c.target_id, t.kind, c.remote_id, c.remote_url, c.delivered_at AS arrived_at,
 			d.status, d.attempts, d.delivered_at, d.last_error
 		FROM crossposts c
 		JOIN crosspost_targets t ON t.id = c.target_id
 		LEFT JOIN deliveries d ON d.id = c.delivery_id
-		WHERE c.post_id IN (?)
-		ORDER BY c.post_id, c.target_id`, bun.In(postIDs)).Scan(ctx, &out)
+		WHERE c.post_id ?
+		ORDER BY c.post_id, c.target_id`, p.In(postIDs)).Conn(p.Conn()).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("crosspost statuses of %d posts: %w", len(postIDs), err)
 	}
