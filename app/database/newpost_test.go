@@ -135,7 +135,8 @@ func TestCreatePostWithoutAuthor(t *testing.T) {
 // and a local follower too, whom no one outside hears of.
 func addListeners(t *testing.T, db *DB, hooked, followed *models.User) {
 	t.Helper()
-	local, remote := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
+	followLocally(t, db, followed)
+	remote := newUser(t, db, models.UserHuman)
 	now := time.Now()
 	for _, stmt := range []struct {
 		sql  string
@@ -143,12 +144,21 @@ func addListeners(t *testing.T, db *DB, hooked, followed *models.User) {
 	}{
 		{"INSERT INTO webhooks (user_id, name, url, events, secret, retry_count, timeout_seconds, created_at, updated_at) VALUES (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?)",
 			[]any{hooked.ID, now, now}},
-		{"INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)", []any{local.ID, followed.ID, now}},
 		{"INSERT INTO follows (follower_id, followee_id, created_at, remote_follower) VALUES (?, ?, ?, ?)", []any{remote.ID, followed.ID, now, true}},
 	} {
 		if _, err := db.Bun.ExecContext(context.Background(), stmt.sql, stmt.args...); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// followLocally gives followee a follower on this server, whom no one
+// outside hears of.
+func followLocally(t *testing.T, db *DB, followee *models.User) {
+	t.Helper()
+	follower := newUser(t, db, models.UserHuman)
+	if _, err := db.Bun.ExecContext(context.Background(), "INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)", follower.ID, followee.ID, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -285,6 +295,8 @@ func TestCreatePostFindsListeners(t *testing.T) {
 		quiet, hooked, followed, mentioned := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman),
 			newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
 		addListeners(t, db, hooked, followed)
+		followedHere := newUser(t, db, models.UserHuman)
+		followLocally(t, db, followedHere)
 		now := time.Now()
 		if _, err := db.Bun.ExecContext(ctx, "INSERT INTO webhooks (user_id, name, url, events, secret, retry_count, timeout_seconds, created_at, updated_at) VALUES (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?)", mentioned.ID, now, now); err != nil {
 			t.Fatal(err)
@@ -300,6 +312,7 @@ func TestCreatePostFindsListeners(t *testing.T) {
 			{author: hooked, want: models.Listeners{Webhooks: true}},
 			{author: followed, mentions: []models.PostMention{{UserID: mentioned.ID}}, want: models.Listeners{Webhooks: true, RemoteFollowers: true}},
 			{author: followed, want: models.Listeners{RemoteFollowers: true}},
+			{author: followedHere, want: models.Listeners{}},
 		} {
 			p := &models.Post{UserID: c.author.ID, Text: "who hears", CreatedAt: now}
 			if _, err := db.CreatePost(ctx, p, c.mentions, nil); err != nil {
@@ -326,6 +339,8 @@ func TestCreateUnheardPostWritesOnlyWhatNoOneHears(t *testing.T) {
 		quiet, hooked, followed, other := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman),
 			newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
 		addListeners(t, db, hooked, followed)
+		followedHere := newUser(t, db, models.UserHuman)
+		followLocally(t, db, followedHere)
 		for _, c := range []struct {
 			name     string
 			author   *models.User
@@ -336,6 +351,7 @@ func TestCreateUnheardPostWritesOnlyWhatNoOneHears(t *testing.T) {
 			{name: "the author's webhook", author: hooked, heard: true},
 			{name: "a mentioned user's webhook", author: quiet, mentions: []models.PostMention{{UserID: hooked.ID}}, heard: true},
 			{name: "a remote follower", author: followed, heard: true},
+			{name: "only local followers", author: followedHere},
 		} {
 			newPost := func(text string) *models.Post {
 				return &models.Post{UserID: c.author.ID, Text: text, SourceName: "tests", CreatedAt: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC),
@@ -371,7 +387,7 @@ func TestCreateUnheardPostWritesOnlyWhatNoOneHears(t *testing.T) {
 		if err := db.Bun.NewSelect().Table("posts").ColumnExpr("count(*)").Scan(ctx, &posts); err != nil {
 			t.Fatal(err)
 		}
-		if want := map[string]int{"postgres": 2}[b.Name]; posts != want {
+		if want := map[string]int{"postgres": 4}[b.Name]; posts != want {
 			t.Fatalf("%d posts stored, want %d", posts, want)
 		}
 	})

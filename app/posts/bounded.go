@@ -2,15 +2,13 @@ package posts
 
 import "sync"
 
-// maxRemembered bounds a boundedMap.
-const maxRemembered = 100_000
-
 // boundedMap is a map safe for concurrent use that forgets everything when
-// it grows past maxRemembered: what it holds can always be found again, so
+// it grows past max entries: what it holds can always be found again, so
 // losing it costs only time.
 type boundedMap[K comparable, V any] struct {
-	mu sync.Mutex
-	m  map[K]V
+	max int
+	mu  sync.Mutex
+	m   map[K]V
 }
 
 func (b *boundedMap[K, V]) get(k K) (V, bool) {
@@ -28,7 +26,7 @@ func (b *boundedMap[K, V]) has(k K) bool {
 func (b *boundedMap[K, V]) put(k K, v V) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.m == nil || len(b.m) >= maxRemembered {
+	if b.m == nil || len(b.m) >= b.max {
 		b.m = make(map[K]V)
 	}
 	b.m[k] = v

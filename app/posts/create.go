@@ -77,7 +77,7 @@ func (p *Processor) resolveMentions(ctx context.Context, mentions []models.Menti
 	}
 	p.resolveHandles(ctx, keys, users)
 	out := make([]models.Mention, 0, len(mentions))
-	var mentioned []*models.User
+	mentioned := []*models.User{} // none found is known, not unknown (nil)
 	for _, m := range mentions {
 		if u, ok := users[strings.ToLower(m.Text)]; ok {
 			m.ID = strconv.FormatInt(u.ID, 10)
@@ -120,6 +120,8 @@ func (p *Processor) usersNamed(ctx context.Context, keys []string) (map[string]*
 }
 
 // identity is what of a local user never changes: what a mention needs.
+// Pecan neither renames nor deletes local users; should it ever, the
+// processor's localUsers must forget them.
 func identity(u *models.User) *models.User {
 	return &models.User{ID: u.ID, Username: u.Username, UsernameKey: u.UsernameKey, Type: u.Type, CreatedAt: u.CreatedAt}
 }

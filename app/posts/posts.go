@@ -78,7 +78,10 @@ func (p *Processor) SetResolver(r Resolver) { p.resolver = r }
 
 // New returns a post processor that tells sink of every change.
 func New(db *database.DB, store kv.Store, sink events.Sink, now func() time.Time, rules Rules) *Processor {
-	return &Processor{db: db, store: store, events: sink, now: now, rules: rules}
+	return &Processor{db: db, store: store, events: sink, now: now, rules: rules,
+		heardAuthors: boundedMap[int64, struct{}]{max: 100_000},     // 8-byte keys
+		localUsers:   boundedMap[string, *models.User]{max: 10_000}, // a few hundred bytes each
+	}
 }
 
 func (p *Processor) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
