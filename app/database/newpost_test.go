@@ -131,11 +131,14 @@ func TestCreatePostWithoutAuthor(t *testing.T) {
 	})
 }
 
-// addListeners gives hooked a webhook and followed a follower elsewhere,
-// and a local follower too, whom no one outside hears of.
-func addListeners(t *testing.T, db *DB, hooked, followed *models.User) {
+// authorsWithListeners makes three users: one with a webhook, one with
+// a follower elsewhere and one here, and one with only a follower here,
+// whom no one outside hears of.
+func authorsWithListeners(t *testing.T, db *DB) (hooked, followed, followedHere *models.User) {
 	t.Helper()
+	hooked, followed, followedHere = newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
 	followLocally(t, db, followed)
+	followLocally(t, db, followedHere)
 	remote := newUser(t, db, models.UserHuman)
 	now := time.Now()
 	for _, stmt := range []struct {
@@ -150,6 +153,7 @@ func addListeners(t *testing.T, db *DB, hooked, followed *models.User) {
 			t.Fatal(err)
 		}
 	}
+	return hooked, followed, followedHere
 }
 
 // followLocally gives followee a follower on this server, whom no one
@@ -292,11 +296,8 @@ func TestCreatePostFindsListeners(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
 		db := migratedDB(t, b)
-		quiet, hooked, followed, mentioned := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman),
-			newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
-		addListeners(t, db, hooked, followed)
-		followedHere := newUser(t, db, models.UserHuman)
-		followLocally(t, db, followedHere)
+		quiet, mentioned := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
+		hooked, followed, followedHere := authorsWithListeners(t, db)
 		now := time.Now()
 		if _, err := db.Bun.ExecContext(ctx, "INSERT INTO webhooks (user_id, name, url, events, secret, retry_count, timeout_seconds, created_at, updated_at) VALUES (?, 'h', 'https://hooks.example', '[]', 's', 1, 1, ?, ?)", mentioned.ID, now, now); err != nil {
 			t.Fatal(err)
@@ -336,11 +337,8 @@ func TestCreateUnheardPostWritesOnlyWhatNoOneHears(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
 		db := migratedDB(t, b)
-		quiet, hooked, followed, other := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman),
-			newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
-		addListeners(t, db, hooked, followed)
-		followedHere := newUser(t, db, models.UserHuman)
-		followLocally(t, db, followedHere)
+		quiet, other := newUser(t, db, models.UserHuman), newUser(t, db, models.UserHuman)
+		hooked, followed, followedHere := authorsWithListeners(t, db)
 		for _, c := range []struct {
 			name     string
 			author   *models.User
