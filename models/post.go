@@ -125,13 +125,18 @@ type Event struct {
 }
 
 // Listeners is who may hear of the event, as the statement that stored
-// its post found: known only for the creation of that post and its
-// mentions, nil otherwise.
+// its post found: known only for the news of a new post, nil otherwise.
 func (e Event) Listeners() *Listeners {
-	if e.Type != EventPostCreated && e.Type != EventMentionCreated || e.Post == nil || e.Post.ID != e.PostID {
+	if !e.OfNewPost() || e.Post == nil || e.Post.ID != e.PostID {
 		return nil
 	}
 	return e.Post.Listeners
+}
+
+// OfNewPost reports whether e is the news of a new post: its creation or
+// a mention in it, whose listeners the statement storing it looks for.
+func (e Event) OfNewPost() bool {
+	return e.Type == EventPostCreated || e.Type == EventMentionCreated
 }
 
 // Event types.

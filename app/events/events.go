@@ -74,12 +74,8 @@ type QuietSink interface {
 // events of one change if no one listens. A sink that cannot tell is not
 // quiet.
 func QuietIfUnheard(sink Sink, events []models.Event) bool {
-	quiet, ok := sink.(QuietSink)
-	if !ok {
-		return false
-	}
 	for _, e := range events {
-		if !quiet.QuietIfUnheard(e) {
+		if !quietAbout(sink, e) {
 			return false
 		}
 	}
@@ -89,9 +85,14 @@ func QuietIfUnheard(sink Sink, events []models.Event) bool {
 // QuietIfUnheard reports whether every sink is quiet about e.
 func (s Sinks) QuietIfUnheard(e models.Event) bool {
 	for _, sink := range s {
-		if !QuietIfUnheard(sink, []models.Event{e}) {
+		if !quietAbout(sink, e) {
 			return false
 		}
 	}
 	return true
+}
+
+func quietAbout(sink Sink, e models.Event) bool {
+	quiet, ok := sink.(QuietSink)
+	return ok && quiet.QuietIfUnheard(e)
 }

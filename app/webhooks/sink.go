@@ -53,10 +53,8 @@ func (p *Processor) EmitAll(ctx context.Context, q database.Queries, events []mo
 
 // QuietIfUnheard reports whether no webhook hears of e when the statement
 // that stored its post found none among the users it concerns: true for
-// the events of a new post (models.Event.Listeners).
-func (p *Processor) QuietIfUnheard(e models.Event) bool {
-	return e.Type == models.EventPostCreated || e.Type == models.EventMentionCreated
-}
+// the news of a new post, whose listeners that statement looks for.
+func (p *Processor) QuietIfUnheard(e models.Event) bool { return e.OfNewPost() }
 
 // unheard reports whether the statement that stored the events' post
 // found no webhook among the users they concern (models.Event.Listeners).
