@@ -86,6 +86,7 @@ type seeder struct {
 	keys  [][2]string // private, public PEM
 	now   time.Time
 	out   *seeded
+	logf  func(string, ...any)
 
 	authors     []int64 // author of post i+1
 	followers   []int64 // follower_count by user id
@@ -102,7 +103,7 @@ func seedDatabase(ctx context.Context, db *database.DB, plan seedPlan, logf func
 	width := max(4, len(strconv.Itoa(plan.Users)))
 	s := &seeder{
 		db: db, plan: plan, rng: newRand(plan.Seed),
-		texts: newTextFactory(width), now: time.Now().UTC().Truncate(time.Second),
+		texts: newTextFactory(width), now: time.Now().UTC().Truncate(time.Second), logf: logf,
 		out: &seeded{Users: plan.Users, PublicKeys: map[string]string{}, Rows: map[string]int{}},
 	}
 	s.out.Usernames = s.texts.username
@@ -545,6 +546,10 @@ func (s *seeder) issueTokens(ctx context.Context) error {
 // start-up, read all of it at every claim. SQLite's AUTOINCREMENT follows
 // explicit ids itself, and Pecan never runs ANALYZE on SQLite, so neither
 // does seeding.
+//
+// It ends with a CHECKPOINT: seeding writes about 500 MB of WAL in seconds,
+// which otherwise starts a checkpoint during the first runs, and the full
+// page images written after it put the seed's cost into their latency.
 func (s *seeder) finish(ctx context.Context) error {
 	if !s.db.IsPostgres() {
 		return nil
@@ -555,6 +560,12 @@ func (s *seeder) finish(ctx context.Context) error {
 			return fmt.Errorf("move sequence of %s: %w", table, err)
 		}
 	}
-	_, err := s.db.Bun.ExecContext(ctx, "ANALYZE users, tokens, follows, posts, post_mentions, post_tags")
-	return err
+	if _, err := s.db.Bun.ExecContext(ctx, "ANALYZE users, tokens, follows, posts, post_mentions, post_tags"); err != nil {
+		return fmt.Errorf("analyze seeded tables: %w", err)
+	}
+	if _, err := s.db.Bun.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		// Only superusers and pg_checkpoint may; the runs are noisier without.
+		s.logf("seed: no checkpoint after seeding: %v", err)
+	}
+	return nil
 }
