@@ -116,6 +116,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Users.SetResolver(a.Fed)
 	a.Tokens = tokens.New(db, opts.Now)
 	a.Tokens.CacheFor(cfg.HTTP.TokenCacheTTL)
+	if notices, ok := store.(kv.Notices); ok {
+		a.Tokens.ShareForgetting(notices, logger)
+	}
 	a.Users.OnProfileChange(a.Tokens.Forget)
 	a.OAuth = newOAuth(cfg, a, store, opts.Now)
 	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
@@ -237,9 +240,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			a.Delivery.Run(workerCtx)
 		}
 	}()
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		a.Tokens.ListenForForgets(workerCtx)
+	}()
 	defer func() {
 		stopWorkers()
 		<-workers
+		<-listening
 		a.Logger.Info("delivery workers stopped")
 	}()
 	srv := &http.Server{

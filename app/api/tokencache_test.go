@@ -115,3 +115,52 @@ func TestRevocationWinsOverConcurrentUse(t *testing.T) {
 		}
 	})
 }
+
+// TestRevocationReachesEveryReplica: two servers sharing one database and
+// one Redis, as replicas do. A token revoked through one is refused by the
+// other straight away, though the other's cache would trust it for an
+// hour. (The embedded default runs one process, which forgets its own
+// revocations; TestTokenCacheTrustsATokenForItsTTL covers a revocation no
+// notice tells of.)
+func TestRevocationReachesEveryReplica(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		if b.RedisURL == "" {
+			t.Skip("replicas hear of revocations through Redis; this backend has none (" + testenv.RedisURLEnv + " pairs it with PostgreSQL)")
+		}
+		hour := func(c *config.Config) { c.HTTP.TokenCacheTTL = time.Hour }
+		first, second := apptest.Start(t, b, hour), apptest.Start(t, b, hour)
+		testenv.WaitForListeners(t, b.RedisPrefix, 2)
+		alice := first.CreateUser(t, "alice", models.UserHuman)
+		tok := first.Token(t, alice)
+		second.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: tok}).Expect(t, 200)
+
+		first.Do(t, apptest.Request{Method: "DELETE", Path: "/v1/token", Token: tok}).Expect(t, 200)
+		refusedSoon(t, second, tok)
+
+		// And the other way round.
+		bob := second.CreateUser(t, "bob", models.UserHuman)
+		other := second.Token(t, bob)
+		first.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: other}).Expect(t, 200)
+		second.Do(t, apptest.Request{Method: "DELETE", Path: "/v1/token", Token: other}).Expect(t, 200)
+		refusedSoon(t, first, other)
+	})
+}
+
+// refusedSoon waits for the notice to arrive: it is sent before the
+// revocation is answered, but received by the other replica on its own
+// connection.
+func refusedSoon(t *testing.T, srv *apptest.Server, tok string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res := srv.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: tok})
+		if res.Status == 401 {
+			res.ExpectError(t, 401, "invalid_token")
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a token revoked on another replica still answers %d after 5 s", res.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -297,3 +297,127 @@ func TestRedisClientMessagesGoToSlog(t *testing.T) {
 		t.Fatalf("log entry %v, want a warning about dialling %s", entry, addr)
 	}
 }
+
+// TestNoticesReachEveryReplicaOfTheirInstance: a notice reaches every
+// listener of its topic under the same prefix, each replica its own
+// connection, and no listener of another topic or another instance
+// sharing the Redis server. Listen also forgets once on subscribing, since
+// what was published before is lost to it.
+func TestNoticesReachEveryReplicaOfTheirInstance(t *testing.T) {
+	if os.Getenv(testenv.RedisURLEnv) == "" {
+		t.Skip("notices travel through Redis; set " + testenv.RedisURLEnv)
+	}
+	t.Parallel()
+	prefix := randomPrefix()
+	sender, replica, neighbour := newRedis(t, prefix), newRedis(t, prefix), newRedis(t, randomPrefix())
+	ctx, cancel := context.WithCancel(context.Background())
+	heard := make(chan string, 16)
+	var listening sync.WaitGroup
+	listen := func(r *kv.Redis, name, topic string) {
+		listening.Add(1)
+		go func() {
+			defer listening.Done()
+			r.Listen(ctx, topic, func() { heard <- name })
+		}()
+	}
+	listen(sender, "sender", "tokens")
+	listen(replica, "replica", "tokens")
+	listen(replica, "replica's other topic", "users")
+	listen(neighbour, "neighbour", "tokens")
+	subscribed := map[string]bool{}
+	for len(subscribed) < 4 {
+		subscribed[receive(t, heard)] = true
+	}
+
+	if err := sender.Notify(ctx, "tokens"); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{receive(t, heard): true, receive(t, heard): true}
+	if !got["sender"] || !got["replica"] {
+		t.Fatalf("a notice on tokens reached %v, want the sender and its replica", got)
+	}
+	select {
+	case name := <-heard:
+		t.Fatalf("a notice on tokens also reached %s", name)
+	case <-time.After(200 * time.Millisecond):
+	}
+
+	cancel()
+	stopped := make(chan struct{})
+	go func() { listening.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Listen did not return after its context ended")
+	}
+}
+
+func receive(t *testing.T, heard <-chan string) string {
+	t.Helper()
+	select {
+	case name := <-heard:
+		return name
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice within 5 s")
+		return ""
+	}
+}
+
+// TestListenForgetsAndSubscribesAgainAfterTheConnectionBreaks: notices
+// published while a replica's subscription was down are lost to it, so it
+// forgets when the connection breaks, and hears notices again once go-redis
+// has subscribed anew.
+func TestListenForgetsAndSubscribesAgainAfterTheConnectionBreaks(t *testing.T) {
+	if os.Getenv(testenv.RedisURLEnv) == "" {
+		t.Skip("notices travel through Redis; set " + testenv.RedisURLEnv)
+	}
+	t.Parallel()
+	prefix := randomPrefix()
+	opts, err := redis.ParseURL(os.Getenv(testenv.RedisURLEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.ClientName = strings.TrimSuffix(strings.ReplaceAll(prefix, ":", "-"), "-")
+	replicaClient := redis.NewClient(opts)
+	t.Cleanup(func() { _ = replicaClient.Close() })
+	replica, sender := kv.NewRedis(replicaClient, prefix), newRedis(t, prefix)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	heard := make(chan string, 64)
+	go replica.Listen(ctx, "tokens", func() { heard <- "replica" })
+	receive(t, heard)
+
+	killSubscription(t, opts.ClientName)
+	receive(t, heard)
+	testenv.WaitForListeners(t, prefix, 1)
+	for len(heard) > 0 {
+		<-heard
+	}
+	if err := sender.Notify(ctx, "tokens"); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, heard)
+}
+
+// killSubscription closes, on the Redis server, the subscribed connection
+// of the client with the given name, and no other test's.
+func killSubscription(t *testing.T, name string) {
+	t.Helper()
+	admin := newRedis(t, randomPrefix()).Client()
+	ctx := context.Background()
+	list, err := admin.ClientList(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(list, "\n") {
+		if !strings.Contains(line, " name="+name+" ") || !strings.Contains(line, " sub=1 ") {
+			continue
+		}
+		id := strings.TrimPrefix(strings.Fields(line)[0], "id=")
+		if err := admin.Do(ctx, "CLIENT", "KILL", "ID", id).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("no subscribed connection named %s in CLIENT LIST", name)
+}

@@ -191,7 +191,7 @@ func (p *Processor) DeleteApp(ctx context.Context, u *models.User, id int64) (*m
 	if err := p.db.DeleteApp(ctx, a.ID); err != nil {
 		return nil, err
 	}
-	p.tokens.Forget()
+	p.tokens.Forget(ctx)
 	return a, nil
 }
 

@@ -73,7 +73,7 @@ func (p *Processor) RevokeAuthorization(ctx context.Context, u *models.User, cli
 	if err != nil {
 		return nil, err
 	}
-	p.tokens.Forget()
+	p.tokens.Forget(ctx)
 	grant.App = app
 	return grant, nil
 }

@@ -150,7 +150,7 @@ func (p *Processor) redeem(ctx context.Context, app *models.App, code *models.Au
 		return nil, err
 	}
 	if replayed {
-		p.tokens.Forget() // now that the revocation is committed
+		p.tokens.Forget(ctx) // now that the revocation is committed
 		return nil, errReplayed
 	}
 	return &Issued{Raw: raw, Token: tok}, nil
@@ -162,7 +162,7 @@ func (p *Processor) refuseReplay(ctx context.Context, codeID int64) error {
 	if err := p.revokeIssuedFrom(ctx, p.db.Queries, codeID); err != nil {
 		return err
 	}
-	p.tokens.Forget()
+	p.tokens.Forget(ctx)
 	return errReplayed
 }
 

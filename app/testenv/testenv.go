@@ -141,6 +141,40 @@ func newRedisPrefix(t testing.TB, redisURL string) string {
 	return prefix
 }
 
+// WaitForListeners waits up to 5 s until n pub/sub subscriptions listen
+// on channels under prefix on the Redis of PECAN_TEST_REDIS_URL: a message
+// published before a subscriber subscribed never reaches it.
+func WaitForListeners(t testing.TB, prefix string, n int64) {
+	t.Helper()
+	opts, err := redis.ParseURL(os.Getenv(RedisURLEnv))
+	if err != nil {
+		t.Fatalf("testenv: parse %s: %v", RedisURLEnv, err)
+	}
+	client := redis.NewClient(opts)
+	defer client.Close()
+	ctx := context.Background()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		channels, err := client.PubSubChannels(ctx, prefix+"*").Result()
+		if err != nil {
+			t.Fatalf("testenv: pubsub channels: %v", err)
+		}
+		counts, err := client.PubSubNumSub(ctx, channels...).Result()
+		if err != nil {
+			t.Fatalf("testenv: pubsub numsub: %v", err)
+		}
+		var total int64
+		for _, c := range counts {
+			total += c
+		}
+		if total == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testenv: %d subscriptions under %s after 5 s, want %d", total, prefix, n)
+		}
+	}
+}
+
 // String names the backend in failure messages.
 func (b Backend) String() string {
 	if b.RedisURL == "" {

@@ -9,12 +9,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
+	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -29,6 +31,9 @@ type Processor struct {
 	db    *database.DB
 	now   func() time.Time
 	cache *cache // nil: every request asks the database
+
+	notices kv.Notices // nil: forgetting stays in this process
+	logger  *slog.Logger
 }
 
 // New returns a token processor.
@@ -39,7 +44,8 @@ func New(db *database.DB, now func() time.Time) *Processor {
 // CacheFor lets a token that authenticated be trusted for ttl without
 // asking the database again (0: always ask). A revocation made by this
 // process takes effect at once; one made elsewhere (another replica, the
-// command line) within ttl. ttl stays under a minute, the resolution of
+// command line) at once too when both share notices (ShareForgetting),
+// else within ttl. ttl stays under a minute, the resolution of
 // last_used_at, which is only written on a lookup.
 func (p *Processor) CacheFor(ttl time.Duration) {
 	p.cache = nil
@@ -48,9 +54,42 @@ func (p *Processor) CacheFor(ttl time.Duration) {
 	}
 }
 
-// Forget drops every cached token: for whoever revokes tokens or changes
-// what a token carries (its user's profile, its app) outside Revoke.
-func (p *Processor) Forget() { p.cache.forget() }
+// forgetTopic is the notice on which every replica empties its cache.
+const forgetTopic = "tokens.forget"
+
+// ShareForgetting has Forget tell every replica sharing n, so a token
+// revoked on one is refused by all at once rather than when their cached
+// entry runs out. A notice that cannot be sent is logged; the others then
+// fall back on the entry's ttl.
+func (p *Processor) ShareForgetting(n kv.Notices, logger *slog.Logger) {
+	p.notices, p.logger = n, logger
+}
+
+// ListenForForgets empties this process's cache on every other replica's
+// Forget, until ctx ends. A serving process runs it.
+func (p *Processor) ListenForForgets(ctx context.Context) {
+	if p.notices == nil || p.cache == nil {
+		return
+	}
+	p.notices.Listen(ctx, forgetTopic, p.cache.forget)
+}
+
+// Forget drops every cached token, here and on the replicas that share
+// notices: for whoever revokes tokens or changes what a token carries (its
+// user's profile, its app) outside Revoke.
+func (p *Processor) Forget(ctx context.Context) {
+	p.cache.forget()
+	if p.notices == nil {
+		return
+	}
+	// The change is made; a client that hung up must not keep the other
+	// replicas from hearing of it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := p.notices.Notify(ctx, forgetTopic); err != nil {
+		p.logger.Warn("other replicas keep cached tokens until they run out", "err", err)
+	}
+}
 
 // Hash is what the database keeps of a raw token.
 func Hash(raw string) string {
@@ -187,7 +226,7 @@ func (p *Processor) Revoke(ctx context.Context, t *models.Token) (*models.Token,
 	if err := p.db.RevokeToken(ctx, t.ID, now); err != nil {
 		return nil, err
 	}
-	p.Forget()
+	p.Forget(ctx)
 	revoked := *t
 	revoked.RevokedAt = &now
 	return &revoked, nil

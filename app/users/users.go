@@ -38,7 +38,7 @@ type Processor struct {
 	bcryptCost int
 	keyGen     func() (privatePEM, publicPEM string, err error)
 	resolver   Resolver
-	onChange   func() // told when a profile changes
+	onChange   func(context.Context) // told when a profile changes
 	decoyOnce  sync.Once
 	decoy      []byte // see decoyHash
 }
@@ -162,7 +162,7 @@ func (p *Processor) current(ctx context.Context, viewer *models.User) (*models.U
 
 // OnProfileChange has f called after each profile change, for whoever
 // keeps copies of users (the token cache).
-func (p *Processor) OnProfileChange(f func()) { p.onChange = f }
+func (p *Processor) OnProfileChange(f func(context.Context)) { p.onChange = f }
 
 // remoteHandle is "user@host" with a host name and optional port.
 var remoteHandle = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$`)
@@ -250,7 +250,7 @@ func (p *Processor) UpdateProfile(ctx context.Context, u *models.User, in Profil
 		return nil, err
 	}
 	if p.onChange != nil {
-		p.onChange()
+		p.onChange(ctx)
 	}
 	return &updated, nil
 }
