@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -115,6 +116,46 @@ func TestCreateAndReadPost(t *testing.T) {
 		if tagged.YouBookmarked == nil || *tagged.YouBookmarked {
 			t.Fatalf("you_bookmarked for a signed-in viewer: %+v", tagged)
 		}
+	})
+}
+
+// TestAnswersWrittenAtOnceKeepTheirOwnBodies: answers are encoded into
+// recycled buffers; many requests at once each get their own post, whole,
+// pretty-printed or not.
+func TestAnswersWrittenAtOnceKeepTheirOwnBodies(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		srv := startPosts(t, b)
+		alice := newPoster(t, srv, "alice", models.UserHuman)
+		var posts []apiPost
+		for i := range 8 {
+			text := strings.Repeat(strconv.Itoa(i), 100+20*i)
+			posts = append(posts, alice.mustPost(t, map[string]any{"text": text}))
+		}
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range 10 {
+					want := posts[(g+j)%len(posts)]
+					req := apptest.Request{Method: "GET", Path: "/v1/posts/" + want.ID}
+					if j%5 == 0 {
+						req.Header = map[string][]string{"X-Pretty-Json": {"1"}}
+					}
+					res, err := srv.Send(req)
+					if err != nil || res.Status != 200 {
+						t.Errorf("GET post %s: %v %v", want.ID, res, err)
+						return
+					}
+					var got apiPost
+					if err := json.Unmarshal(res.Data, &got); err != nil || got.ID != want.ID || got.Content == nil || got.Content.Text != want.Content.Text {
+						t.Errorf("GET post %s answered post %s (%v): %.80s", want.ID, got.ID, err, res.Data)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
 	})
 }
 
