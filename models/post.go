@@ -13,9 +13,11 @@ import (
 type Post struct {
 	bun.BaseModel `bun:"table:posts"`
 
-	ID            int64      `bun:"id,pk,autoincrement"`
-	UserID        int64      `bun:"user_id,notnull"`
-	Text          string     `bun:"text,notnull"`
+	ID     int64  `bun:"id,pk,autoincrement"`
+	UserID int64  `bun:"user_id,notnull"`
+	Text   string `bun:"text,notnull"`
+	// Entities of posts read for a stream page share their slices with
+	// other readers (database.ReadPosts): change a copy, never in place.
 	Entities      Entities   `bun:"entities,notnull"`
 	IsNSFW        bool       `bun:"is_nsfw,notnull"`
 	ReplyTo       *int64     `bun:"reply_to"`

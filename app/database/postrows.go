@@ -85,7 +85,7 @@ type postRow struct {
 func newPostRow(withAuthor bool) *postRow {
 	r := &postRow{author: withAuthor}
 	p, u := &r.post, &r.user
-	r.dst = []any{&p.ID, &p.UserID, &p.Text, &p.Entities, &p.IsNSFW, null[int64]{&p.ReplyTo},
+	r.dst = []any{&p.ID, &p.UserID, &p.Text, entitiesCol{&p.Entities}, &p.IsNSFW, null[int64]{&p.ReplyTo},
 		&p.ThreadID, null[int64]{&p.RepostOf}, &p.Raw, &p.SourceName, &p.IsRevised, &p.ReplyCount,
 		&p.RepostCount, &p.BookmarkCount, &p.ThreadCount, timeCol{&p.CreatedAt}, nullTime{&p.RevisedAt},
 		nullTime{&p.DeletedAt}, null[string]{&p.APID}, &p.APURL, null[int64]{&p.RepostOfUserID}}
