@@ -46,7 +46,7 @@ func (p *Processor) RegisterApp(ctx context.Context, in NewApp) (*RegisteredApp,
 	if err := validateApp(in); err != nil {
 		return nil, err
 	}
-	clientID, err := randomString(clientIDRandomBytes)
+	clientID, err := newClientID()
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +72,18 @@ func (p *Processor) RegisterApp(ctx context.Context, in NewApp) (*RegisteredApp,
 		return nil, err
 	}
 	return &RegisteredApp{App: a, Secret: secret}, nil
+}
+
+// newClientID is a random client id that does not start with "-": the
+// operator types it after commands (pecan app trust ID), which would take
+// it for a flag. One in 64 did.
+func newClientID() (string, error) {
+	for {
+		id, err := randomString(clientIDRandomBytes)
+		if err != nil || !strings.HasPrefix(id, "-") {
+			return id, err
+		}
+	}
 }
 
 func newSecret(prefix string) (string, error) {

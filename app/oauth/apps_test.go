@@ -1,6 +1,9 @@
 package oauth
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRedirectURIsAppsMayRegister(t *testing.T) {
 	for uri, ok := range map[string]bool{
@@ -79,5 +82,19 @@ func TestPKCEVerifier(t *testing.T) {
 	}
 	if verifierMatches(challenge, long(129)) {
 		t.Error("a 129-character verifier matched")
+	}
+}
+
+// TestClientIDsNeverLookLikeFlags: an id starting with "-" cannot be
+// passed to pecan app trust; one in 64 base64url strings starts so.
+func TestClientIDsNeverLookLikeFlags(t *testing.T) {
+	for range 2000 {
+		id, err := newClientID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(id, "-") || len(id) < 20 {
+			t.Fatalf("client id %q", id)
+		}
 	}
 }
