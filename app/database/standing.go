@@ -26,27 +26,34 @@ func (q Queries) StandingOf(ctx context.Context, viewerID int64, userIDs, postID
 	}
 	p := NewParams(q.idb)
 	viewer, users, posts := p.Arg(viewerID), p.In(userIDs), p.In(postIDs)
-	var rows []struct {
-		Kind string `bun:"kind"`
-		ID   int64  `bun:"id"`
-	}
-	err := q.idb.NewRaw(`
+	// Read by hand, as pages are: bun's scanning into a slice of structs
+	// was a quarter of this query's CPU in Pecan.
+	rows, err := q.idb.NewSelect().ColumnExpr("standing.kind, standing.id").TableExpr(`(
 		SELECT 'f' AS kind, followee_id AS id FROM follows WHERE follower_id = ? AND followee_id ?
 		UNION ALL SELECT 'r', follower_id FROM follows WHERE followee_id = ? AND follower_id ?
 		UNION ALL SELECT 'm', muted_id FROM mutes WHERE user_id = ? AND muted_id ?
 		UNION ALL SELECT 'b', blocked_id FROM blocks WHERE user_id = ? AND blocked_id ?
 		UNION ALL SELECT 'k', post_id FROM bookmarks WHERE user_id = ? AND post_id ?
-		UNION ALL SELECT 'p', repost_of FROM posts WHERE user_id = ? AND repost_of ?`,
+		UNION ALL SELECT 'p', repost_of FROM posts WHERE user_id = ? AND repost_of ?) AS standing`,
 		viewer, users, viewer, users, viewer, users, viewer, users, viewer, posts, viewer, posts,
-	).Conn(p.Conn()).Scan(ctx, &rows)
+	).Conn(p.Conn()).Rows(ctx)
 	if err != nil {
 		return s, fmt.Errorf("standing of user %d: %w", viewerID, err)
 	}
+	defer rows.Close()
 	sets := map[string]map[int64]bool{
 		"f": s.YouFollow, "r": s.FollowsYou, "m": s.YouMuted, "b": s.YouBlocked, "k": s.Bookmarked, "p": s.Reposted,
 	}
-	for _, r := range rows {
-		sets[r.Kind][r.ID] = true
+	for rows.Next() {
+		var kind string
+		var id int64
+		if err := rows.Scan(&kind, &id); err != nil {
+			return s, fmt.Errorf("standing of user %d: %w", viewerID, err)
+		}
+		sets[kind][id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return s, fmt.Errorf("standing of user %d: %w", viewerID, err)
 	}
 	return s, nil
 }
