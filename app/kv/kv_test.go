@@ -69,8 +69,10 @@ func newRedis(t *testing.T, prefix string) *kv.Redis {
 		c := redis.NewClient(opts)
 		defer c.Close()
 		ctx := context.Background()
-		for iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator(); iter.Next(ctx); {
-			c.Del(ctx, iter.Val())
+		for _, pattern := range []string{prefix + "*", "rate:" + prefix + "*"} { // redis_rate adds "rate:"
+			for iter := c.Scan(ctx, 0, pattern, 100).Iterator(); iter.Next(ctx); {
+				c.Del(ctx, iter.Val())
+			}
 		}
 		_ = r.Close()
 	})

@@ -133,9 +133,12 @@ func newRedisPrefix(t testing.TB, redisURL string) string {
 		defer client.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		iter := client.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
+		// redis_rate puts its own "rate:" before the keys it is given.
+		for _, pattern := range []string{prefix + "*", "rate:" + prefix + "*"} {
+			iter := client.Scan(ctx, 0, pattern, 500).Iterator()
+			for iter.Next(ctx) {
+				client.Del(ctx, iter.Val())
+			}
 		}
 	})
 	return prefix
