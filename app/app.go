@@ -240,15 +240,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			a.Delivery.Run(workerCtx)
 		}
 	}()
+	// Requests still being answered during shutdown use the token cache,
+	// so revocations are listened for until they are done.
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	listening := make(chan struct{})
 	go func() {
 		defer close(listening)
-		a.Tokens.ListenForForgets(workerCtx)
+		a.Tokens.ListenForForgets(listenCtx)
+	}()
+	defer func() {
+		stopListening()
+		<-listening
 	}()
 	defer func() {
 		stopWorkers()
 		<-workers
-		<-listening
 		a.Logger.Info("delivery workers stopped")
 	}()
 	srv := &http.Server{

@@ -319,7 +319,7 @@ func TestNoticesReachEveryReplicaOfTheirInstance(t *testing.T) {
 		listening.Add(1)
 		go func() {
 			defer listening.Done()
-			r.Listen(ctx, topic, func() { heard <- name })
+			r.Listen(ctx, topic, func() { heard <- name }, func(err error) { t.Errorf("%s broke: %v", name, err) })
 		}()
 	}
 	listen(sender, "sender", "tokens")
@@ -367,38 +367,115 @@ func receive(t *testing.T, heard <-chan string) string {
 
 // TestListenForgetsAndSubscribesAgainAfterTheConnectionBreaks: notices
 // published while a replica's subscription was down are lost to it, so it
-// forgets when the connection breaks, and hears notices again once go-redis
-// has subscribed anew.
+// forgets when the connection breaks, says so once, and hears notices
+// again once it has subscribed anew.
 func TestListenForgetsAndSubscribesAgainAfterTheConnectionBreaks(t *testing.T) {
 	if os.Getenv(testenv.RedisURLEnv) == "" {
 		t.Skip("notices travel through Redis; set " + testenv.RedisURLEnv)
 	}
 	t.Parallel()
 	prefix := randomPrefix()
-	opts, err := redis.ParseURL(os.Getenv(testenv.RedisURLEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts := redisOptions(t)
 	opts.ClientName = strings.TrimSuffix(strings.ReplaceAll(prefix, ":", "-"), "-")
-	replicaClient := redis.NewClient(opts)
-	t.Cleanup(func() { _ = replicaClient.Close() })
-	replica, sender := kv.NewRedis(replicaClient, prefix), newRedis(t, prefix)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	heard := make(chan string, 64)
-	go replica.Listen(ctx, "tokens", func() { heard <- "replica" })
+	replica, sender := kv.NewRedis(newClient(t, opts), prefix), newRedis(t, prefix)
+	heard, broke := listenFor(t, replica, "tokens")
 	receive(t, heard)
 
 	killSubscription(t, opts.ClientName)
 	receive(t, heard)
-	testenv.WaitForListeners(t, prefix, 1)
-	for len(heard) > 0 {
-		<-heard
+	if err := receiveError(t, broke); err == nil {
+		t.Fatal("the broken subscription was reported with no error")
 	}
-	if err := sender.Notify(ctx, "tokens"); err != nil {
+	testenv.WaitForListeners(t, prefix, 1)
+	heardOnlyByNotices(t, heard, sender)
+}
+
+// TestListenSubscribesAgainAfterARefusal: Redis refusing the subscription
+// (an ACL without the channel) is not waited on for ever: Listen forgets,
+// tries again, and hears notices once the channel is allowed.
+func TestListenSubscribesAgainAfterARefusal(t *testing.T) {
+	if os.Getenv(testenv.RedisURLEnv) == "" {
+		t.Skip("notices travel through Redis; set " + testenv.RedisURLEnv)
+	}
+	t.Parallel()
+	prefix := randomPrefix()
+	admin := newRedis(t, randomPrefix()).Client()
+	ctx := context.Background()
+	user := strings.TrimSuffix(strings.ReplaceAll(prefix, ":", "-"), "-")
+	// With a password: go-redis sends no AUTH without one, and the
+	// connection would be the default user's.
+	if err := admin.Do(ctx, "ACL", "SETUSER", user, "on", ">"+user, "~*", "resetchannels", "+@all").Err(); err != nil {
+		t.Skipf("this Redis has no ACLs to refuse a channel with: %v", err)
+	}
+	t.Cleanup(func() { admin.Do(context.Background(), "ACL", "DELUSER", user) })
+	opts := redisOptions(t)
+	opts.Username, opts.Password = user, user
+	replica, sender := kv.NewRedis(newClient(t, opts), prefix), newRedis(t, prefix)
+	heard, _ := listenFor(t, replica, "tokens")
+	receive(t, heard) // the refusal
+
+	if err := admin.Do(ctx, "ACL", "SETUSER", user, "allchannels").Err(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitForListeners(t, prefix, 1)
+	heardOnlyByNotices(t, heard, sender)
+}
+
+func redisOptions(t *testing.T) *redis.Options {
+	t.Helper()
+	opts, err := redis.ParseURL(os.Getenv(testenv.RedisURLEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
+}
+
+func newClient(t *testing.T, opts *redis.Options) *redis.Client {
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// listenFor starts r listening to topic until the test ends, and returns
+// where its forgets and reports arrive.
+func listenFor(t *testing.T, r *kv.Redis, topic string) (<-chan string, <-chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	heard, broke := make(chan string, 64), make(chan error, 8)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Listen(ctx, topic, func() { heard <- topic }, func(err error) { broke <- err })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return heard, broke
+}
+
+// heardOnlyByNotices waits until the listener has been quiet for a while
+// (the forget on subscribing has come), then wants a forget for a notice.
+func heardOnlyByNotices(t *testing.T, heard <-chan string, sender *kv.Redis) {
+	t.Helper()
+	for quiet := false; !quiet; {
+		select {
+		case <-heard:
+		case <-time.After(300 * time.Millisecond):
+			quiet = true
+		}
+	}
+	if err := sender.Notify(context.Background(), "tokens"); err != nil {
 		t.Fatal(err)
 	}
 	receive(t, heard)
+}
+
+func receiveError(t *testing.T, errs <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errs:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatal("no report within 5 s")
+		return nil
+	}
 }
 
 // killSubscription closes, on the Redis server, the subscribed connection

@@ -16,15 +16,16 @@ type Notices interface {
 	// Notify tells every listener of topic, this process's included.
 	Notify(ctx context.Context, topic string) error
 	// Listen calls forget on every notice of topic until ctx ends, and
-	// also whenever notices may have been missed: on subscribing, and after
-	// the connection to the store broke.
-	Listen(ctx context.Context, topic string, forget func())
+	// also whenever notices may have been missed: on subscribing, and when
+	// the subscription broke. It calls broke with the error the first
+	// time a working subscription fails, and subscribes again.
+	Listen(ctx context.Context, topic string, forget func(), broke func(error))
 }
 
 var _ Notices = (*Redis)(nil)
 
-// noticeRetry is how long Listen waits before subscribing again after the
-// connection broke.
+// noticeRetry is how long Listen waits between failed subscriptions
+// after the first, which is retried at once.
 const noticeRetry = time.Second
 
 func (r *Redis) channel(topic string) string { return r.prefix + "notice:" + topic }
@@ -39,7 +40,37 @@ func (r *Redis) Notify(ctx context.Context, topic string) error {
 
 // Listen subscribes to the topic's channel. Redis keeps no messages for a
 // subscriber that was away, so each (re)subscription counts as a notice.
-func (r *Redis) Listen(ctx context.Context, topic string, forget func()) {
+func (r *Redis) Listen(ctx context.Context, topic string, forget func(), broke func(error)) {
+	working, failures := false, 0
+	subscribed := func() { working, failures = true, 0 }
+	for {
+		err := r.listenOnce(ctx, topic, forget, subscribed)
+		if ctx.Err() != nil {
+			return
+		}
+		forget()
+		if working {
+			broke(err)
+			working = false
+		}
+		// A broken connection is made again at once; a refusal (an ACL
+		// without the channel, say) or Redis down is retried each second.
+		failures++
+		if failures > 1 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(noticeRetry):
+			}
+		}
+	}
+}
+
+// listenOnce holds one subscription until it fails or ctx ends. Any error
+// ends it, though go-redis could go on: an error Redis answered (not a
+// broken connection) leaves go-redis waiting on a subscription that will
+// never deliver.
+func (r *Redis) listenOnce(ctx context.Context, topic string, forget, subscribed func()) error {
 	sub := r.client.Subscribe(ctx, r.channel(topic))
 	// Receive waits on the connection, not on ctx: closing the
 	// subscription is what ends the wait.
@@ -50,23 +81,14 @@ func (r *Redis) Listen(ctx context.Context, topic string, forget func()) {
 	}()
 	for {
 		msg, err := sub.Receive(ctx)
-		if ctx.Err() != nil {
-			return
-		}
 		if err != nil {
-			// go-redis subscribes again on the next Receive; what was
-			// published meanwhile is lost, so forget now. Its dial
-			// failures reach the log through LogRedisTo.
-			forget()
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(noticeRetry):
-			}
-			continue
+			return fmt.Errorf("listen to %s: %w", topic, err)
 		}
 		switch msg.(type) {
-		case *redis.Subscription, *redis.Message:
+		case *redis.Subscription:
+			subscribed()
+			forget()
+		case *redis.Message:
 			forget()
 		}
 	}

@@ -71,7 +71,9 @@ func (p *Processor) ListenForForgets(ctx context.Context) {
 	if p.notices == nil || p.cache == nil {
 		return
 	}
-	p.notices.Listen(ctx, forgetTopic, p.cache.forget)
+	p.notices.Listen(ctx, forgetTopic, p.cache.forget, func(err error) {
+		p.logger.Warn("revocations on other replicas are seen within token_cache_ttl until notices work again", "err", err)
+	})
 }
 
 // Forget drops every cached token, here and on the replicas that share
