@@ -356,12 +356,19 @@ func TestNoticesReachEveryReplicaOfTheirInstance(t *testing.T) {
 
 func receive(t *testing.T, heard <-chan string) string {
 	t.Helper()
+	return within(t, heard, "notice")
+}
+
+// within is the next value from ch, failing the test after 5 s without.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
 	select {
-	case name := <-heard:
-		return name
+	case v := <-ch:
+		return v
 	case <-time.After(5 * time.Second):
-		t.Fatal("no notice within 5 s")
-		return ""
+		t.Fatalf("no %s within 5 s", what)
+		var zero T
+		return zero
 	}
 }
 
@@ -383,7 +390,7 @@ func TestListenForgetsAndSubscribesAgainAfterTheConnectionBreaks(t *testing.T) {
 
 	killSubscription(t, opts.ClientName)
 	receive(t, heard)
-	if err := receiveError(t, broke); err == nil {
+	if err := within(t, broke, "report"); err == nil {
 		t.Fatal("the broken subscription was reported with no error")
 	}
 	testenv.WaitForListeners(t, prefix, 1)
@@ -465,17 +472,6 @@ func heardOnlyByNotices(t *testing.T, heard <-chan string, sender *kv.Redis) {
 		t.Fatal(err)
 	}
 	receive(t, heard)
-}
-
-func receiveError(t *testing.T, errs <-chan error) error {
-	t.Helper()
-	select {
-	case err := <-errs:
-		return err
-	case <-time.After(5 * time.Second):
-		t.Fatal("no report within 5 s")
-		return nil
-	}
 }
 
 // killSubscription closes, on the Redis server, the subscribed connection
