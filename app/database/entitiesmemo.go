@@ -31,28 +31,38 @@ var decodedEntities = &entitiesMemo{entries: map[string]models.Entities{}}
 // decode returns the entities stored as src (text or bytes, as the drivers
 // give them).
 func (m *entitiesMemo) decode(src any) (models.Entities, error) {
-	var key string
 	switch v := src.(type) {
 	case string:
-		key = v
+		if e, ok := m.get(v); ok {
+			return e, nil
+		}
+		return m.remember(v)
 	case []byte:
+		// Indexed here, not through get, so that string(v) makes no copy.
 		m.mu.RLock()
-		e, ok := m.entries[string(v)] // no copy made for a lookup
+		e, ok := m.entries[string(v)]
 		m.mu.RUnlock()
 		if ok {
 			return e, nil
 		}
-		key = string(v)
+		return m.remember(string(v))
 	default:
 		var e models.Entities
 		return e, e.Scan(src)
 	}
+}
+
+func (m *entitiesMemo) get(key string) (models.Entities, bool) {
 	m.mu.RLock()
+	defer m.mu.RUnlock()
 	e, ok := m.entries[key]
-	m.mu.RUnlock()
-	if ok {
-		return e, nil
-	}
+	return e, ok
+}
+
+// remember decodes entities the memo does not hold, and keeps them unless
+// their JSON is too long.
+func (m *entitiesMemo) remember(key string) (models.Entities, error) {
+	var e models.Entities
 	if err := e.Scan(key); err != nil {
 		return e, err
 	}
