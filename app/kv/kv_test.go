@@ -3,8 +3,6 @@ package kv_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -48,34 +46,19 @@ func forEach(t *testing.T, fn func(t *testing.T, b backend)) {
 	}
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
-		fn(t, backend{name: "redis", store: newRedis(t, randomPrefix()), advance: func(_ *testing.T, d time.Duration) { time.Sleep(d) }})
+		fn(t, backend{name: "redis", store: newRedis(t, testenv.NewRedisPrefix(t)), advance: func(_ *testing.T, d time.Duration) { time.Sleep(d) }})
 	})
 }
 
-func randomPrefix() string {
-	buf := make([]byte, 6)
-	_, _ = rand.Read(buf)
-	return "pecantest:" + hex.EncodeToString(buf) + ":"
-}
-
+// newRedis opens a store under prefix (from testenv.NewRedisPrefix, which
+// removes its keys), closed when the test ends.
 func newRedis(t *testing.T, prefix string) *kv.Redis {
 	t.Helper()
 	r, err := kv.OpenRedis(os.Getenv(testenv.RedisURLEnv), prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		opts, _ := redis.ParseURL(os.Getenv(testenv.RedisURLEnv))
-		c := redis.NewClient(opts)
-		defer c.Close()
-		ctx := context.Background()
-		for _, pattern := range []string{prefix + "*", "rate:" + prefix + "*"} { // redis_rate adds "rate:"
-			for iter := c.Scan(ctx, 0, pattern, 100).Iterator(); iter.Next(ctx); {
-				c.Del(ctx, iter.Val())
-			}
-		}
-		_ = r.Close()
-	})
+	t.Cleanup(func() { _ = r.Close() })
 	return r
 }
 
@@ -243,7 +226,7 @@ func TestRedisPrefixesIsolate(t *testing.T) {
 		t.Skip("needs " + testenv.RedisURLEnv)
 	}
 	ctx := context.Background()
-	a, b := newRedis(t, randomPrefix()), newRedis(t, randomPrefix())
+	a, b := newRedis(t, testenv.NewRedisPrefix(t)), newRedis(t, testenv.NewRedisPrefix(t))
 	if err := a.Set(ctx, "k", "from a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -310,22 +293,16 @@ func TestNoticesReachEveryReplicaOfTheirInstance(t *testing.T) {
 		t.Skip("notices travel through Redis; set " + testenv.RedisURLEnv)
 	}
 	t.Parallel()
-	prefix := randomPrefix()
-	sender, replica, neighbour := newRedis(t, prefix), newRedis(t, prefix), newRedis(t, randomPrefix())
+	prefix := testenv.NewRedisPrefix(t)
+	sender, replica, neighbour := newRedis(t, prefix), newRedis(t, prefix), newRedis(t, testenv.NewRedisPrefix(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	heard := make(chan string, 16)
-	var listening sync.WaitGroup
-	listen := func(r *kv.Redis, name, topic string) {
-		listening.Add(1)
-		go func() {
-			defer listening.Done()
-			r.Listen(ctx, topic, func() { heard <- name }, func(err error) { t.Errorf("%s broke: %v", name, err) })
-		}()
+	heard, broke := make(chan string, 16), make(chan error, 4)
+	done := []<-chan struct{}{
+		listen(ctx, sender, "tokens", "sender", heard, broke),
+		listen(ctx, replica, "tokens", "replica", heard, broke),
+		listen(ctx, replica, "users", "replica's other topic", heard, broke),
+		listen(ctx, neighbour, "tokens", "neighbour", heard, broke),
 	}
-	listen(sender, "sender", "tokens")
-	listen(replica, "replica", "tokens")
-	listen(replica, "replica's other topic", "users")
-	listen(neighbour, "neighbour", "tokens")
 	subscribed := map[string]bool{}
 	for len(subscribed) < 4 {
 		subscribed[receive(t, heard)] = true
@@ -345,12 +322,15 @@ func TestNoticesReachEveryReplicaOfTheirInstance(t *testing.T) {
 	}
 
 	cancel()
-	stopped := make(chan struct{})
-	go func() { listening.Wait(); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Listen did not return after its context ended")
+	for _, stopped := range done {
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Listen did not return after its context ended")
+		}
+	}
+	if len(broke) > 0 {
+		t.Fatalf("a subscription broke: %v", <-broke)
 	}
 }
 
@@ -381,7 +361,7 @@ func TestListenForgetsAndSubscribesAgainAfterTheConnectionBreaks(t *testing.T) {
 		t.Skip("notices travel through Redis; set " + testenv.RedisURLEnv)
 	}
 	t.Parallel()
-	prefix := randomPrefix()
+	prefix := testenv.NewRedisPrefix(t)
 	opts := redisOptions(t)
 	opts.ClientName = strings.TrimSuffix(strings.ReplaceAll(prefix, ":", "-"), "-")
 	replica, sender := kv.NewRedis(newClient(t, opts), prefix), newRedis(t, prefix)
@@ -405,8 +385,8 @@ func TestListenSubscribesAgainAfterARefusal(t *testing.T) {
 		t.Skip("notices travel through Redis; set " + testenv.RedisURLEnv)
 	}
 	t.Parallel()
-	prefix := randomPrefix()
-	admin := newRedis(t, randomPrefix()).Client()
+	prefix := testenv.NewRedisPrefix(t)
+	admin := newRedis(t, testenv.NewRedisPrefix(t)).Client()
 	ctx := context.Background()
 	user := strings.TrimSuffix(strings.ReplaceAll(prefix, ":", "-"), "-")
 	// With a password: go-redis sends no AUTH without one, and the
@@ -443,16 +423,24 @@ func newClient(t *testing.T, opts *redis.Options) *redis.Client {
 	return c
 }
 
+// listen runs r.Listen on topic until ctx ends, sending name to heard on
+// every forget and each report to broke; the channel it returns closes
+// when Listen has returned.
+func listen(ctx context.Context, r *kv.Redis, topic, name string, heard chan<- string, broke chan<- error) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Listen(ctx, topic, func() { heard <- name }, func(err error) { broke <- err })
+	}()
+	return done
+}
+
 // listenFor starts r listening to topic until the test ends, and returns
 // where its forgets and reports arrive.
 func listenFor(t *testing.T, r *kv.Redis, topic string) (<-chan string, <-chan error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	heard, broke := make(chan string, 64), make(chan error, 8)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Listen(ctx, topic, func() { heard <- topic }, func(err error) { broke <- err })
-	}()
+	done := listen(ctx, r, topic, topic, heard, broke)
 	t.Cleanup(func() { cancel(); <-done })
 	return heard, broke
 }
@@ -478,7 +466,7 @@ func heardOnlyByNotices(t *testing.T, heard <-chan string, sender *kv.Redis) {
 // of the client with the given name, and no other test's.
 func killSubscription(t *testing.T, name string) {
 	t.Helper()
-	admin := newRedis(t, randomPrefix()).Client()
+	admin := newRedis(t, testenv.NewRedisPrefix(t)).Client()
 	ctx := context.Background()
 	list, err := admin.ClientList(ctx).Result()
 	if err != nil {

@@ -119,6 +119,14 @@ func dropSchema(base, schema string) {
 	_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
 }
 
+// NewRedisPrefix is a key prefix on the Redis of PECAN_TEST_REDIS_URL
+// unique to the test, for tests of Redis itself; every key under it is
+// deleted when the test ends.
+func NewRedisPrefix(t testing.TB) string {
+	t.Helper()
+	return newRedisPrefix(t, os.Getenv(RedisURLEnv))
+}
+
 // newRedisPrefix returns a key prefix unique to the test and deletes every
 // key under it when the test ends.
 func newRedisPrefix(t testing.TB, redisURL string) string {
