@@ -13,6 +13,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -123,6 +124,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.OAuth = newOAuth(cfg, a, store, opts.Now)
 	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
 	a.Graph = graph.New(db, sinks, opts.Now, site.Follow)
+	a.Graph.CacheRelationsFor(cfg.HTTP.RelationCacheTTL)
+	if notices, ok := store.(kv.Notices); ok {
+		a.Graph.ShareForgetting(notices, logger)
+	}
 	a.Posts.SetResolver(a.Fed)
 	a.Posts.SetCrossposter(a.Crosspost)
 	a.Fed.Use(a.Posts, a.Graph)
@@ -240,17 +245,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			a.Delivery.Run(workerCtx)
 		}
 	}()
-	// Requests still being answered during shutdown use the token cache,
-	// so revocations are listened for until they are done.
+	// Requests still being answered during shutdown use the token and
+	// relation caches, so other replicas' changes are listened for until
+	// they are done.
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
-	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		a.Tokens.ListenForForgets(listenCtx)
-	}()
+	var listening sync.WaitGroup
+	listening.Go(func() { a.Tokens.ListenForForgets(listenCtx) })
+	listening.Go(func() { a.Graph.ListenForForgets(listenCtx) })
 	defer func() {
 		stopListening()
-		<-listening
+		listening.Wait()
 	}()
 	defer func() {
 		stopWorkers()

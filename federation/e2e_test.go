@@ -63,9 +63,10 @@ type post struct {
 }
 
 type user struct {
-	Username  string `json:"username"`
-	YouFollow *bool  `json:"you_follow"`
-	Counts    struct {
+	Username   string `json:"username"`
+	YouFollow  *bool  `json:"you_follow"`
+	FollowsYou *bool  `json:"follows_you"`
+	Counts     struct {
 		Followers, Following, Posts int
 	} `json:"counts"`
 }

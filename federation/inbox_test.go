@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -486,6 +487,47 @@ func TestRemoteHTMLIsSanitised(t *testing.T) {
 		}
 		if _, ok := fw.carol.postByText(t, "/v1/users/me/mentions", text); !ok {
 			t.Error("the mention of carol did not reach her mentions")
+		}
+	})
+}
+
+// TestRemoteFollowsShowAtOnce: what a remote server's Follow, Undo,
+// Accept and actor Delete change shows on the local user's very next
+// read, though their relations with the remote user were read (and
+// remembered) just before.
+func TestRemoteFollowsShowAtOnce(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		fw := newFixtureWorld(t, b)
+		bobHandle := "bob@" + fw.masto.host()
+		bob := func() string {
+			t.Helper()
+			var u user
+			fw.carol.call(t, "GET", "/v1/users/@"+bobHandle, nil).Expect(t, 200).Decode(t, &u)
+			return fmt.Sprintf("you follow %v, follows you %v", *u.YouFollow, *u.FollowsYou)
+		}
+		deleteBob := `{"id":"` + fw.bob + `#delete","type":"Delete","actor":"` + fw.bob + `","object":"` + fw.bob + `"}`
+		for _, step := range []struct {
+			what string
+			send func() int
+			want string
+		}{
+			{"nothing yet", func() int { return 202 }, "you follow false, follows you false"},
+			{"bob's Follow", func() int { return fw.fromBob(t, fw.fixture(t, "mastodon_follow.json")) }, "you follow false, follows you true"},
+			{"bob's Undo", func() int { return fw.fromBob(t, fw.fixture(t, "mastodon_undo_follow.json")) }, "you follow false, follows you false"},
+			{"carol's request", func() int { return fw.carol.call(t, "PUT", "/v1/users/@"+bobHandle+"/follow", nil).Status }, "you follow false, follows you false"},
+			{"bob's Accept", func() int { return fw.fromBob(t, fw.fixture(t, "mastodon_accept.json")) }, "you follow true, follows you false"},
+			{"bob's second Follow", func() int {
+				again := bytes.Replace(fw.fixture(t, "mastodon_follow.json"), []byte("4f0c2a7e"), []byte("5e1d3b8f"), 1)
+				return fw.fromBob(t, again)
+			}, "you follow true, follows you true"},
+			{"bob's account deleted", func() int { return fw.fromBob(t, []byte(deleteBob)) }, "you follow false, follows you false"},
+		} {
+			if status := step.send(); status != 202 && status != 200 {
+				t.Fatalf("%s: %d", step.what, status)
+			}
+			if got := bob(); got != step.want {
+				t.Fatalf("after %s carol sees bob as %s, want %s", step.what, got, step.want)
+			}
 		}
 	})
 }

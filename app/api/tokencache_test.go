@@ -129,7 +129,7 @@ func TestRevocationReachesEveryReplica(t *testing.T) {
 		}
 		hour := func(c *config.Config) { c.HTTP.TokenCacheTTL = time.Hour }
 		first, second := apptest.Start(t, b, hour), apptest.Start(t, b, hour)
-		testenv.WaitForListeners(t, b.RedisPrefix, 2)
+		apptest.WaitForReplicas(t, b, 2)
 		alice := first.CreateUser(t, "alice", models.UserHuman)
 		tok := first.Token(t, alice)
 		second.Do(t, apptest.Request{Method: "GET", Path: "/v1/token", Token: tok}).Expect(t, 200)

@@ -353,3 +353,14 @@ func pooledKeys() (string, string, error) {
 	k := keyPool.keys[keyPool.next.Add(1)%uint64(len(keyPool.keys))]
 	return k[0], k[1], nil
 }
+
+// noticeTopics is how many notice topics a server listens on: token and
+// relation forgets.
+const noticeTopics = 2
+
+// WaitForReplicas waits until n servers started on b listen to each
+// other's notices: one sent before would not reach them.
+func WaitForReplicas(t testing.TB, b testenv.Backend, n int) {
+	t.Helper()
+	testenv.WaitForListeners(t, b.RedisPrefix, int64(n*noticeTopics))
+}

@@ -63,6 +63,10 @@ type HTTPConfig struct {
 	// TokenCacheTTL is how long a token that authenticated is trusted
 	// without a database lookup (0: never); see tokens.Processor.CacheFor.
 	TokenCacheTTL time.Duration `koanf:"token_cache_ttl"`
+	// RelationCacheTTL is how long what a viewer's follows, mutes and
+	// blocks are with a user is remembered (0: never); see
+	// graph.Processor.CacheRelationsFor.
+	RelationCacheTTL time.Duration `koanf:"relation_cache_ttl"`
 }
 
 // RateLimitsConfig holds one rate per bucket.
@@ -104,15 +108,16 @@ func Default() *Config {
 		Database: DatabaseConfig{URL: "sqlite://pecan.db", MaxOpenConns: 20},
 		Redis:    RedisConfig{Prefix: "pecan:"},
 		HTTP: HTTPConfig{
-			BodyLimit:       1 << 20,
-			TrustedProxies:  []string{},
-			CORSOrigins:     []string{"*"},
-			ReadTimeout:     15 * time.Second,
-			WriteTimeout:    30 * time.Second,
-			ShutdownTimeout: 15 * time.Second,
-			MaxInFlight:     32,
-			MaxWaiting:      4096,
-			TokenCacheTTL:   5 * time.Second,
+			BodyLimit:        1 << 20,
+			TrustedProxies:   []string{},
+			CORSOrigins:      []string{"*"},
+			ReadTimeout:      15 * time.Second,
+			WriteTimeout:     30 * time.Second,
+			ShutdownTimeout:  15 * time.Second,
+			MaxInFlight:      32,
+			MaxWaiting:       4096,
+			TokenCacheTTL:    5 * time.Second,
+			RelationCacheTTL: 30 * time.Second,
 		},
 		RateLimits: RateLimitsConfig{
 			Enabled:              true,
@@ -207,6 +212,9 @@ func (c *Config) validateHTTP() error {
 	}
 	if d := c.HTTP.TokenCacheTTL; d < 0 || d > time.Minute {
 		return keyError("http.token_cache_ttl", "want 0s to 1m, got %s", d)
+	}
+	if d := c.HTTP.RelationCacheTTL; d < 0 || d > 10*time.Minute {
+		return keyError("http.relation_cache_ttl", "want 0s to 10m, got %s", d)
 	}
 	durations := map[string]time.Duration{
 		"http.read_timeout": c.HTTP.ReadTimeout, "http.write_timeout": c.HTTP.WriteTimeout,

@@ -4,12 +4,14 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
 	"github.com/pecan-social/pecan/app/events"
+	"github.com/pecan-social/pecan/app/kv"
 	"github.com/pecan-social/pecan/models"
 )
 
@@ -19,12 +21,53 @@ type Processor struct {
 	events    events.Sink
 	now       func() time.Time
 	followURL func(requestID int64) string
+
+	cache      *relationCache // nil: every page asks the database
+	forgetting *kv.Forgetting
 }
 
 // New returns a graph processor that tells sink of follows. followURL
 // names the Follow activity of a follow request to a remote user.
 func New(db *database.DB, sink events.Sink, now func() time.Time, followURL func(requestID int64) string) *Processor {
-	return &Processor{db: db, events: sink, now: now, followURL: followURL}
+	p := &Processor{db: db, events: sink, now: now, followURL: followURL}
+	p.forgetting = kv.NewForgetting(forgetTopic, func(about string) { p.cache.forget(about) })
+	return p
+}
+
+// forgetTopic is the notice on which every replica forgets relations.
+const forgetTopic = "graph.forget"
+
+// CacheRelationsFor lets what a viewer's follows, mutes and blocks are
+// with a user be remembered for ttl (0: never). A change made through
+// this processor is seen at once here, and on the replicas that share
+// notices (ShareForgetting); one that no notice tells of within ttl.
+func (p *Processor) CacheRelationsFor(ttl time.Duration) {
+	p.cache = nil
+	if ttl > 0 {
+		p.cache = newRelationCache(ttl)
+	}
+}
+
+// ShareForgetting tells every replica sharing n of each change to a
+// follow, mute or block, so none shows the old relation.
+func (p *Processor) ShareForgetting(n kv.Notices, logger *slog.Logger) {
+	p.forgetting.Share(n, logger, "they see follows, mutes and blocks made here within http.relation_cache_ttl")
+}
+
+// ListenForForgets applies the other replicas' changes to this process's
+// cache until ctx ends. A serving process runs it.
+func (p *Processor) ListenForForgets(ctx context.Context) {
+	if p.cache != nil {
+		p.forgetting.Listen(ctx)
+	}
+}
+
+// changed forgets, here and on every replica, what the users stand with
+// anyone: a follow, mute or block between them was made or ended. It runs
+// once the change is committed, so a page read meanwhile cannot cache
+// what was there before.
+func (p *Processor) changed(ctx context.Context, users ...int64) {
+	p.forgetting.Forget(ctx, aboutUsers(users))
 }
 
 func notSelf(viewer, target *models.User) error {
@@ -39,6 +82,7 @@ func (p *Processor) Follow(ctx context.Context, viewer, target *models.User) err
 	if err := notSelf(viewer, target); err != nil {
 		return err
 	}
+	defer p.changed(ctx, viewer.ID, target.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		if blocked, err := p.blockedEitherWay(ctx, q, viewer.ID, target.ID); err != nil || blocked {
 			if err == nil {
@@ -75,6 +119,7 @@ func (p *Processor) addFollow(ctx context.Context, q database.Queries, follower,
 
 // Unfollow ends a follow, or withdraws a follow request, if there was one.
 func (p *Processor) Unfollow(ctx context.Context, viewer, target *models.User) error {
+	defer p.changed(ctx, viewer.ID, target.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		if err := p.withdrawRequest(ctx, q, viewer.ID, target.ID); err != nil {
 			return err
@@ -119,12 +164,14 @@ func (p *Processor) Mute(ctx context.Context, viewer, target *models.User) error
 	if err := notSelf(viewer, target); err != nil {
 		return err
 	}
+	defer p.changed(ctx, viewer.ID, target.ID)
 	_, err := p.db.AddRelation(ctx, database.Mutes, viewer.ID, target.ID, p.now().UTC())
 	return err
 }
 
 // Unmute undoes a mute.
 func (p *Processor) Unmute(ctx context.Context, viewer, target *models.User) error {
+	defer p.changed(ctx, viewer.ID, target.ID)
 	_, err := p.db.RemoveRelation(ctx, database.Mutes, viewer.ID, target.ID)
 	return err
 }
@@ -134,6 +181,7 @@ func (p *Processor) Block(ctx context.Context, viewer, target *models.User) erro
 	if err := notSelf(viewer, target); err != nil {
 		return err
 	}
+	defer p.changed(ctx, viewer.ID, target.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		if _, err := q.AddRelation(ctx, database.Blocks, viewer.ID, target.ID, p.now().UTC()); err != nil {
 			return err
@@ -150,6 +198,7 @@ func (p *Processor) Block(ctx context.Context, viewer, target *models.User) erro
 
 // Unblock undoes a block; the follows it ended stay ended.
 func (p *Processor) Unblock(ctx context.Context, viewer, target *models.User) error {
+	defer p.changed(ctx, viewer.ID, target.ID)
 	_, err := p.db.RemoveRelation(ctx, database.Blocks, viewer.ID, target.ID)
 	return err
 }
@@ -165,8 +214,9 @@ func (p *Processor) RelationsWith(ctx context.Context, viewer *models.User, user
 	return r, err
 }
 
-// Standing loads, in one query, the viewer's relations with users and
-// which of the posts (by id) they bookmarked and reposted.
+// Standing loads the viewer's relations with users, and which of the
+// posts (by id) they bookmarked and reposted: in one query, or in none
+// when the cache knows every user and there are no posts to ask about.
 func (p *Processor) Standing(ctx context.Context, viewer *models.User, users []*models.User, postIDs []int64) (Relations, database.Standing, error) {
 	if viewer == nil {
 		return Relations{}, database.Standing{}, nil
@@ -177,11 +227,25 @@ func (p *Processor) Standing(ctx context.Context, viewer *models.User, users []*
 			ids = append(ids, u.ID)
 		}
 	}
-	s, err := p.db.StandingOf(ctx, viewer.ID, ids, postIDs)
-	if err != nil {
-		return Relations{}, s, err
+	slices.Sort(ids)
+	ids = slices.Compact(ids) // a page shows its authors many times over
+	rel := Relations{YouFollow: map[int64]bool{}, FollowsYou: map[int64]bool{}, YouMuted: map[int64]bool{}, YouBlocked: map[int64]bool{}}
+	now := p.now()
+	missing := p.cache.known(viewer.ID, ids, now, rel)
+	s := database.Standing{Bookmarked: map[int64]bool{}, Reposted: map[int64]bool{}}
+	if len(missing) > 0 || len(postIDs) > 0 {
+		generation := p.cache.begin()
+		var err error
+		if s, err = p.db.StandingOf(ctx, viewer.ID, missing, postIDs); err != nil {
+			return Relations{}, s, err
+		}
+		p.cache.put(viewer.ID, missing, s, now, generation)
+		for _, id := range missing {
+			rel.add(id, relationIn(s, id))
+		}
 	}
-	return Relations{YouFollow: s.YouFollow, FollowsYou: s.FollowsYou, YouMuted: s.YouMuted, YouBlocked: s.YouBlocked}, s, nil
+	s.YouFollow, s.FollowsYou, s.YouMuted, s.YouBlocked = rel.YouFollow, rel.FollowsYou, rel.YouMuted, rel.YouBlocked
+	return rel, s, nil
 }
 
 // Page lists one page of a user's follows, followers, mutes or blocks,

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/pecan-social/pecan/app/database"
 	"github.com/pecan-social/pecan/app/errs"
@@ -57,7 +58,12 @@ func (p *Processor) Pending(ctx context.Context, follower, followee int64) (bool
 // a follow, when the remote user it went to (by) accepts it. It reports
 // whether there was such a request.
 func (p *Processor) FollowAccepted(ctx context.Context, requestID int64, by *models.User) (bool, error) {
-	found := false
+	found, follower := false, int64(0)
+	defer func() {
+		if found {
+			p.changed(ctx, follower, by.ID)
+		}
+	}()
 	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		req, err := q.FollowRequestByID(ctx, requestID)
 		if errors.Is(err, database.ErrNotFound) || (err == nil && req.FolloweeID != by.ID) {
@@ -66,7 +72,7 @@ func (p *Processor) FollowAccepted(ctx context.Context, requestID int64, by *mod
 		if err != nil {
 			return err
 		}
-		found = true
+		found, follower = true, req.FollowerID
 		if _, err := q.DeleteFollowRequest(ctx, req.ID); err != nil {
 			return err
 		}
@@ -79,6 +85,7 @@ func (p *Processor) FollowAccepted(ctx context.Context, requestID int64, by *mod
 // FollowRejected ends a local user's follow of, or request to, the remote
 // user who rejected it.
 func (p *Processor) FollowRejected(ctx context.Context, follower int64, by *models.User) error {
+	defer p.changed(ctx, follower, by.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		req, err := q.FollowRequest(ctx, follower, by.ID)
 		if err == nil {
@@ -98,6 +105,7 @@ func (p *Processor) RemoteFollow(ctx context.Context, follower, followee *models
 	if follower.ID == followee.ID || !follower.Remote() || followee.Remote() {
 		return errs.Invalid("object", "invalid_follow", "a remote user may follow only local users")
 	}
+	defer p.changed(ctx, follower.ID, followee.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		now := p.now().UTC()
 		answer := models.Event{Type: models.EventFollowAccepted, ActorID: follower.ID, SubjectID: followee.ID, ObjectID: apID, At: now}
@@ -124,6 +132,7 @@ func (p *Processor) RemoteFollow(ctx context.Context, follower, followee *models
 
 // RemoteUnfollow is a remote user's Undo of their follow.
 func (p *Processor) RemoteUnfollow(ctx context.Context, follower, followee *models.User) error {
+	defer p.changed(ctx, follower.ID, followee.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		return p.unfollow(ctx, q, follower.ID, followee.ID)
 	})
@@ -149,6 +158,7 @@ func (p *Processor) RemoveAllFollows(ctx context.Context, actor *models.User) er
 	if err != nil {
 		return err
 	}
+	defer p.changed(ctx, slices.Concat(followers, followees, []int64{actor.ID})...)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		for _, id := range followers {
 			if err := p.unfollow(ctx, q, id, actor.ID); err != nil {

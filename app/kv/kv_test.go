@@ -308,12 +308,12 @@ func TestNoticesReachEveryReplicaOfTheirInstance(t *testing.T) {
 		subscribed[receive(t, heard)] = true
 	}
 
-	if err := sender.Notify(ctx, "tokens"); err != nil {
+	if err := sender.Notify(ctx, "tokens", "7 9"); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]bool{receive(t, heard): true, receive(t, heard): true}
-	if !got["sender"] || !got["replica"] {
-		t.Fatalf("a notice on tokens reached %v, want the sender and its replica", got)
+	if !got["sender: 7 9"] || !got["replica: 7 9"] {
+		t.Fatalf("a notice on tokens about 7 9 reached %v, want the sender and its replica, told what about", got)
 	}
 	select {
 	case name := <-heard:
@@ -423,14 +423,22 @@ func newClient(t *testing.T, opts *redis.Options) *redis.Client {
 	return c
 }
 
-// listen runs r.Listen on topic until ctx ends, sending name to heard on
-// every forget and each report to broke; the channel it returns closes
-// when Listen has returned.
+// listen runs r.Listen on topic until ctx ends, sending to heard name on
+// every forget of everything, "name: about" on a forget of about, and
+// each report to broke; the channel it returns closes when Listen has
+// returned.
 func listen(ctx context.Context, r *kv.Redis, topic, name string, heard chan<- string, broke chan<- error) <-chan struct{} {
 	done := make(chan struct{})
+	forget := func(about string) {
+		if about != "" {
+			heard <- name + ": " + about
+			return
+		}
+		heard <- name
+	}
 	go func() {
 		defer close(done)
-		r.Listen(ctx, topic, func() { heard <- name }, func(err error) { broke <- err })
+		r.Listen(ctx, topic, forget, func(err error) { broke <- err })
 	}()
 	return done
 }
@@ -456,7 +464,7 @@ func heardOnlyByNotices(t *testing.T, heard <-chan string, sender *kv.Redis) {
 			quiet = true
 		}
 	}
-	if err := sender.Notify(context.Background(), "tokens"); err != nil {
+	if err := sender.Notify(context.Background(), "tokens", ""); err != nil {
 		t.Fatal(err)
 	}
 	receive(t, heard)

@@ -9,17 +9,18 @@ import (
 )
 
 // Notices tell every replica sharing a store that something changed, so
-// each drops what it cached of it. A notice carries no data; its topic
-// says what to forget. The in-process store has none: it serves one
-// process, which forgets its own changes itself.
+// each drops what it cached of it. A notice's topic says which cache, and
+// its about which entries of it: "" is all of them. The in-process store
+// has none: it serves one process, which forgets its own changes itself.
 type Notices interface {
-	// Notify tells every listener of topic, this process's included.
-	Notify(ctx context.Context, topic string) error
-	// Listen calls forget on every notice of topic until ctx ends, and
-	// also whenever notices may have been missed: on subscribing, and when
-	// the subscription broke. It calls broke with the error the first
-	// time a working subscription fails, and subscribes again.
-	Listen(ctx context.Context, topic string, forget func(), broke func(error))
+	// Notify tells every listener of topic, this process's included, to
+	// forget about ("" for everything).
+	Notify(ctx context.Context, topic, about string) error
+	// Listen calls forget with each notice's about until ctx ends, and
+	// with "" whenever notices may have been missed: on subscribing, and
+	// when the subscription broke. It calls broke with the error the
+	// first time a working subscription fails, and subscribes again.
+	Listen(ctx context.Context, topic string, forget func(about string), broke func(error))
 }
 
 var _ Notices = (*Redis)(nil)
@@ -30,9 +31,9 @@ const noticeRetry = time.Second
 
 func (r *Redis) channel(topic string) string { return r.prefix + "notice:" + topic }
 
-// Notify publishes on the topic's channel.
-func (r *Redis) Notify(ctx context.Context, topic string) error {
-	if err := r.client.Publish(ctx, r.channel(topic), "forget").Err(); err != nil {
+// Notify publishes about on the topic's channel.
+func (r *Redis) Notify(ctx context.Context, topic, about string) error {
+	if err := r.client.Publish(ctx, r.channel(topic), about).Err(); err != nil {
 		return fmt.Errorf("notify %s: %w", topic, err)
 	}
 	return nil
@@ -40,7 +41,7 @@ func (r *Redis) Notify(ctx context.Context, topic string) error {
 
 // Listen subscribes to the topic's channel. Redis keeps no messages for a
 // subscriber that was away, so each (re)subscription counts as a notice.
-func (r *Redis) Listen(ctx context.Context, topic string, forget func(), broke func(error)) {
+func (r *Redis) Listen(ctx context.Context, topic string, forget func(about string), broke func(error)) {
 	working, failures := false, 0
 	subscribed := func() { working, failures = true, 0 }
 	for {
@@ -48,7 +49,7 @@ func (r *Redis) Listen(ctx context.Context, topic string, forget func(), broke f
 		if ctx.Err() != nil {
 			return
 		}
-		forget()
+		forget("")
 		if working {
 			broke(err)
 			working = false
@@ -70,7 +71,7 @@ func (r *Redis) Listen(ctx context.Context, topic string, forget func(), broke f
 // ends it, though go-redis could go on: an error Redis answered (not a
 // broken connection) leaves go-redis waiting on a subscription that will
 // never deliver.
-func (r *Redis) listenOnce(ctx context.Context, topic string, forget, subscribed func()) error {
+func (r *Redis) listenOnce(ctx context.Context, topic string, forget func(string), subscribed func()) error {
 	sub := r.client.Subscribe(ctx, r.channel(topic))
 	// Receive waits on the connection, not on ctx: closing the
 	// subscription is what ends the wait.
@@ -84,12 +85,12 @@ func (r *Redis) listenOnce(ctx context.Context, topic string, forget, subscribed
 		if err != nil {
 			return fmt.Errorf("listen to %s: %w", topic, err)
 		}
-		switch msg.(type) {
+		switch m := msg.(type) {
 		case *redis.Subscription:
 			subscribed()
-			forget()
+			forget("")
 		case *redis.Message:
-			forget()
+			forget(m.Payload)
 		}
 	}
 }

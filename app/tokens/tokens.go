@@ -32,13 +32,14 @@ type Processor struct {
 	now   func() time.Time
 	cache *cache // nil: every request asks the database
 
-	notices kv.Notices // nil: forgetting stays in this process
-	logger  *slog.Logger
+	forgetting *kv.Forgetting
 }
 
 // New returns a token processor.
 func New(db *database.DB, now func() time.Time) *Processor {
-	return &Processor{db: db, now: now}
+	p := &Processor{db: db, now: now}
+	p.forgetting = kv.NewForgetting(forgetTopic, func(string) { p.cache.forget() })
+	return p
 }
 
 // CacheFor lets a token that authenticated be trusted for ttl without
@@ -62,35 +63,22 @@ const forgetTopic = "tokens.forget"
 // entry runs out. A notice that cannot be sent is logged; the others then
 // fall back on the entry's ttl.
 func (p *Processor) ShareForgetting(n kv.Notices, logger *slog.Logger) {
-	p.notices, p.logger = n, logger
+	p.forgetting.Share(n, logger, "they see revocations within http.token_cache_ttl")
 }
 
 // ListenForForgets empties this process's cache on every other replica's
 // Forget, until ctx ends. A serving process runs it.
 func (p *Processor) ListenForForgets(ctx context.Context) {
-	if p.notices == nil || p.cache == nil {
-		return
+	if p.cache != nil {
+		p.forgetting.Listen(ctx)
 	}
-	p.notices.Listen(ctx, forgetTopic, p.cache.forget, func(err error) {
-		p.logger.Warn("revocations on other replicas are seen within token_cache_ttl until notices work again", "err", err)
-	})
 }
 
 // Forget drops every cached token, here and on the replicas that share
 // notices: for whoever revokes tokens or changes what a token carries (its
 // user's profile, its app) outside Revoke.
 func (p *Processor) Forget(ctx context.Context) {
-	p.cache.forget()
-	if p.notices == nil {
-		return
-	}
-	// The change is made; a client that hung up must not keep the other
-	// replicas from hearing of it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if err := p.notices.Notify(ctx, forgetTopic); err != nil {
-		p.logger.Warn("other replicas keep cached tokens until they run out", "err", err)
-	}
+	p.forgetting.Forget(ctx, "")
 }
 
 // Hash is what the database keeps of a raw token.
