@@ -176,5 +176,20 @@ func (r Raw) Value() (driver.Value, error) {
 	return string(b), err
 }
 
-// Scan reads the JSON text back.
-func (r *Raw) Scan(src any) error { return scanJSON(src, r, "raw") }
+// Scan reads the JSON text back, replacing what r held. Most posts have
+// no raw, stored as {}: that reads as nil without decoding, sparing every
+// row of a page a map.
+func (r *Raw) Scan(src any) error {
+	*r = nil
+	switch v := src.(type) {
+	case string:
+		if v == "{}" {
+			return nil
+		}
+	case []byte:
+		if string(v) == "{}" {
+			return nil
+		}
+	}
+	return scanJSON(src, r, "raw")
+}
