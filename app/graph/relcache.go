@@ -19,11 +19,11 @@ const (
 	youBlocked
 )
 
-// The cache's bounds. Past them it starts over, for all viewers or for
-// one: a new viewer, or a viewer shown a user more, then costs the query
-// it would have cost without a cache.
+// The cache's bounds, about 10 MB at most. Past them it starts over, for
+// all viewers or for one: a viewer then costs the query they would have
+// cost without a cache.
 const (
-	maxCachedViewers   = 4096
+	maxCachedPairs     = 250_000
 	maxCachedPerViewer = 2048
 )
 
@@ -37,6 +37,7 @@ type relationCache struct {
 
 	mu         sync.RWMutex
 	viewers    map[int64]*viewerRelations
+	pairs      int    // entries of all viewers together
 	generation uint64 // moves on every forget
 }
 
@@ -95,15 +96,21 @@ func (c *relationCache) put(viewer int64, ids []int64, s database.Standing, now 
 	if generation != c.generation {
 		return
 	}
+	if c.pairs+len(ids) > maxCachedPairs {
+		c.viewers, c.pairs = map[int64]*viewerRelations{}, 0
+	}
 	e := c.viewers[viewer]
 	if e == nil || !now.Before(e.until) || len(e.with)+len(ids) > maxCachedPerViewer {
-		if e == nil && len(c.viewers) >= maxCachedViewers {
-			c.viewers = make(map[int64]*viewerRelations, maxCachedViewers)
+		if e != nil {
+			c.pairs -= len(e.with)
 		}
 		e = &viewerRelations{until: now.Add(c.ttl), with: make(map[int64]relation, len(ids))}
 		c.viewers[viewer] = e
 	}
 	for _, id := range ids {
+		if _, known := e.with[id]; !known {
+			c.pairs++
+		}
 		e.with[id] = relationIn(s, id)
 	}
 }
@@ -119,15 +126,20 @@ func (c *relationCache) forget(about string) {
 	c.generation++
 	if about == "" {
 		clear(c.viewers)
+		c.pairs = 0
 		return
 	}
 	for _, field := range strings.Fields(about) {
 		id, err := strconv.ParseInt(field, 10, 64)
 		if err != nil { // not a notice this version sends: be safe
 			clear(c.viewers)
+			c.pairs = 0
 			return
 		}
-		delete(c.viewers, id)
+		if e := c.viewers[id]; e != nil {
+			c.pairs -= len(e.with)
+			delete(c.viewers, id)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,17 +72,31 @@ func TestRelationCacheForgetsOnlyTheViewersNamed(t *testing.T) {
 func TestRelationCacheStaysBounded(t *testing.T) {
 	c := newRelationCache(time.Minute)
 	now := time.Now()
-	for viewer := range int64(maxCachedViewers + 10) {
-		c.put(viewer, []int64{1}, standingWith(), now, c.begin())
-	}
-	if n := len(c.viewers); n > maxCachedViewers {
-		t.Fatalf("%d viewers cached, bound %d", n, maxCachedViewers)
-	}
 	for user := range int64(maxCachedPerViewer + 10) {
 		c.put(1, []int64{user}, standingWith(), now, c.begin())
 	}
 	if n := len(c.viewers[1].with); n > maxCachedPerViewer {
 		t.Fatalf("%d users cached for one viewer, bound %d", n, maxCachedPerViewer)
+	}
+	page := make([]int64, 100)
+	for viewer := range int64(2 * maxCachedPairs / len(page)) {
+		for i := range page {
+			page[i] = viewer*10 + int64(i)
+		}
+		c.put(viewer, page, standingWith(), now, c.begin())
+		if viewer%7 == 0 {
+			c.put(viewer, page, standingWith(), now, c.begin()) // the same users again: no more pairs
+		}
+		if viewer%11 == 0 {
+			c.forget(fmt.Sprint(viewer - 1))
+		}
+	}
+	pairs := 0
+	for _, e := range c.viewers {
+		pairs += len(e.with)
+	}
+	if pairs != c.pairs || pairs > maxCachedPairs {
+		t.Fatalf("%d pairs cached, counted %d, bound %d", pairs, c.pairs, maxCachedPairs)
 	}
 }
 
