@@ -492,7 +492,7 @@ func TestRemoteHTMLIsSanitised(t *testing.T) {
 }
 
 // TestRemoteFollowsShowAtOnce: what a remote server's Follow, Undo,
-// Accept and actor Delete change shows on the local user's very next
+// Accept, Reject and actor Delete change shows on the local user's very next
 // read, though their relations with the remote user were read (and
 // remembered) just before.
 func TestRemoteFollowsShowAtOnce(t *testing.T) {
@@ -506,6 +506,7 @@ func TestRemoteFollowsShowAtOnce(t *testing.T) {
 			return fmt.Sprintf("you follow %v, follows you %v", *u.YouFollow, *u.FollowsYou)
 		}
 		deleteBob := `{"id":"` + fw.bob + `#delete","type":"Delete","actor":"` + fw.bob + `","object":"` + fw.bob + `"}`
+		rejectCarol := `{"id":"` + fw.bob + `#reject-1","type":"Reject","actor":"` + fw.bob + `","object":{"type":"Follow","actor":"` + fw.srv.URL + `/users/carol","object":"` + fw.bob + `"}}`
 		for _, step := range []struct {
 			what string
 			send func() int
@@ -520,6 +521,7 @@ func TestRemoteFollowsShowAtOnce(t *testing.T) {
 				again := bytes.Replace(fw.fixture(t, "mastodon_follow.json"), []byte("4f0c2a7e"), []byte("5e1d3b8f"), 1)
 				return fw.fromBob(t, again)
 			}, "you follow true, follows you true"},
+			{"bob's Reject of carol's follow", func() int { return fw.fromBob(t, []byte(rejectCarol)) }, "you follow false, follows you true"},
 			{"bob's account deleted", func() int { return fw.fromBob(t, []byte(deleteBob)) }, "you follow false, follows you false"},
 		} {
 			if status := step.send(); status != 202 && status != 200 {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -55,6 +56,65 @@ func TestPagesShowRelationChangesAtOnce(t *testing.T) {
 				t.Fatalf("%s's author as amy sees them: %s, want %s", step.author, got, step.want)
 			}
 		}
+		// A blocked user's posts leave the pages; their profile shows it.
+		for _, block := range []struct {
+			method string
+			want   bool
+		}{{"GET", false}, {"PUT", true}, {"GET", true}, {"DELETE", false}} {
+			if block.method != "GET" {
+				s.amy.act(t, block.method, "/v1/users/@cat/block").Expect(t, 200)
+			}
+			var cat relUser
+			s.amy.act(t, "GET", "/v1/users/@cat").Expect(t, 200).Decode(t, &cat)
+			if *cat.YouBlocked != block.want {
+				t.Fatalf("after %s block amy sees you_blocked %v for cat", block.method, *cat.YouBlocked)
+			}
+		}
+	})
+}
+
+// followByHand makes follower follow followee in the database, behind the
+// server's back, as an operator's SQL would.
+func followByHand(t *testing.T, srv *apptest.Server, follower, followee member) {
+	t.Helper()
+	_, err := srv.App.DB.Bun.NewRaw("INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)",
+		follower.user.ID, followee.user.ID, srv.Clock.Now().UTC()).Exec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRelationsAreRememberedForTheirTTL: what the pages show of a reader's
+// relations is remembered, so a change no notice tells of (made in the
+// database by hand) shows once http.relation_cache_ttl has passed; with
+// the cache off, at once.
+func TestRelationsAreRememberedForTheirTTL(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
+		const global = "/v1/posts/streams/global?include_muted=1"
+		s := newStreamScenario(t, b)
+		before, after := "follow true, follows you false, muted false", "follow true, follows you true, muted false"
+		if got := s.authorStanding(t, s.srv, s.amy, global, "c1"); got != before {
+			t.Fatalf("amy sees cat as %s, want %s", got, before)
+		}
+		followByHand(t, s.srv, s.cat, s.amy)
+		if got := s.authorStanding(t, s.srv, s.amy, global, "c1"); got != before {
+			t.Fatalf("right after the change by hand amy sees cat as %s, want what was remembered: %s", got, before)
+		}
+		s.srv.Clock.Advance(config.Default().HTTP.RelationCacheTTL)
+		if got := s.authorStanding(t, s.srv, s.amy, global, "c1"); got != after {
+			t.Fatalf("a ttl after the change by hand amy sees cat as %s, want %s", got, after)
+		}
+
+		off := apptest.Start(t, testenv.New(t, b.Name), func(c *config.Config) { c.RateLimits.Enabled = false; c.HTTP.RelationCacheTTL = 0 })
+		amy, cat := newMember(t, off, "amy"), newMember(t, off, "cat")
+		amy.act(t, "PUT", "/v1/users/@cat/follow").Expect(t, 200)
+		var u relUser
+		amy.act(t, "GET", "/v1/users/@cat").Expect(t, 200).Decode(t, &u)
+		followByHand(t, off, cat, amy)
+		amy.act(t, "GET", "/v1/users/@cat").Expect(t, 200).Decode(t, &u)
+		if !*u.FollowsYou {
+			t.Fatal("with the cache off, a follow made by hand does not show at once")
+		}
 	})
 }
 
@@ -91,7 +151,7 @@ func TestReadsDuringFollowsKeepNoOldRelation(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		s := newStreamScenario(t, b)
 		const global = "/v1/posts/streams/global?include_muted=1"
-		stop := make(chan struct{})
+		stop, failed := make(chan struct{}), make(chan string, 6)
 		var readers sync.WaitGroup
 		for range 6 {
 			readers.Go(func() {
@@ -100,7 +160,11 @@ func TestReadsDuringFollowsKeepNoOldRelation(t *testing.T) {
 					case <-stop:
 						return
 					default:
-						s.srv.Do(t, apptest.Request{Method: "GET", Path: global, Token: s.amy.graph}).Expect(t, 200)
+					}
+					res, err := s.srv.Send(apptest.Request{Method: "GET", Path: global, Token: s.amy.graph})
+					if err != nil || res.Status != 200 {
+						failed <- fmt.Sprintf("a page read alongside: %v %v", res, err)
+						return
 					}
 				}
 			})
@@ -119,5 +183,10 @@ func TestReadsDuringFollowsKeepNoOldRelation(t *testing.T) {
 		}
 		close(stop)
 		readers.Wait()
+		select {
+		case msg := <-failed:
+			t.Fatal(msg)
+		default:
+		}
 	})
 }

@@ -23,7 +23,9 @@ var (
 )
 
 // AddRelation records subject → object and reports whether it is new; an
-// existing edge is no error (and does not abort the transaction).
+// existing edge is no error (and does not abort the transaction). Only
+// the graph processor calls it (and RemoveRelation): it forgets what the
+// replicas remember of both users' relations once the change commits.
 func (q Queries) AddRelation(ctx context.Context, g Graph, subject, object int64, now time.Time) (bool, error) {
 	var query *bun.RawQuery
 	if g == Follows { // follows also say whether the follower is remote

@@ -70,6 +70,14 @@ func (p *Processor) changed(ctx context.Context, users ...int64) {
 	p.forgetting.Forget(ctx, aboutUsers(users))
 }
 
+// changedIfDone is changed for a deferred call: a change that failed was
+// rolled back, and there is nothing to forget.
+func (p *Processor) changedIfDone(ctx context.Context, err *error, users ...int64) {
+	if *err == nil {
+		p.changed(ctx, users...)
+	}
+}
+
 func notSelf(viewer, target *models.User) error {
 	if viewer.ID == target.ID {
 		return errs.Invalid("user_id", "cannot_target_self", "you cannot do that to yourself")
@@ -78,11 +86,11 @@ func notSelf(viewer, target *models.User) error {
 }
 
 // Follow makes viewer follow target, unless either blocks the other.
-func (p *Processor) Follow(ctx context.Context, viewer, target *models.User) error {
+func (p *Processor) Follow(ctx context.Context, viewer, target *models.User) (err error) {
 	if err := notSelf(viewer, target); err != nil {
 		return err
 	}
-	defer p.changed(ctx, viewer.ID, target.ID)
+	defer p.changedIfDone(ctx, &err, viewer.ID, target.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		if blocked, err := p.blockedEitherWay(ctx, q, viewer.ID, target.ID); err != nil || blocked {
 			if err == nil {
@@ -118,8 +126,8 @@ func (p *Processor) addFollow(ctx context.Context, q database.Queries, follower,
 }
 
 // Unfollow ends a follow, or withdraws a follow request, if there was one.
-func (p *Processor) Unfollow(ctx context.Context, viewer, target *models.User) error {
-	defer p.changed(ctx, viewer.ID, target.ID)
+func (p *Processor) Unfollow(ctx context.Context, viewer, target *models.User) (err error) {
+	defer p.changedIfDone(ctx, &err, viewer.ID, target.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		if err := p.withdrawRequest(ctx, q, viewer.ID, target.ID); err != nil {
 			return err
@@ -160,28 +168,28 @@ func (p *Processor) blockedEitherWay(ctx context.Context, q database.Queries, a,
 }
 
 // Mute hides target's posts from viewer's streams.
-func (p *Processor) Mute(ctx context.Context, viewer, target *models.User) error {
+func (p *Processor) Mute(ctx context.Context, viewer, target *models.User) (err error) {
 	if err := notSelf(viewer, target); err != nil {
 		return err
 	}
-	defer p.changed(ctx, viewer.ID, target.ID)
-	_, err := p.db.AddRelation(ctx, database.Mutes, viewer.ID, target.ID, p.now().UTC())
+	defer p.changedIfDone(ctx, &err, viewer.ID, target.ID)
+	_, err = p.db.AddRelation(ctx, database.Mutes, viewer.ID, target.ID, p.now().UTC())
 	return err
 }
 
 // Unmute undoes a mute.
-func (p *Processor) Unmute(ctx context.Context, viewer, target *models.User) error {
-	defer p.changed(ctx, viewer.ID, target.ID)
-	_, err := p.db.RemoveRelation(ctx, database.Mutes, viewer.ID, target.ID)
+func (p *Processor) Unmute(ctx context.Context, viewer, target *models.User) (err error) {
+	defer p.changedIfDone(ctx, &err, viewer.ID, target.ID)
+	_, err = p.db.RemoveRelation(ctx, database.Mutes, viewer.ID, target.ID)
 	return err
 }
 
 // Block hides each from the other and ends follows both ways.
-func (p *Processor) Block(ctx context.Context, viewer, target *models.User) error {
+func (p *Processor) Block(ctx context.Context, viewer, target *models.User) (err error) {
 	if err := notSelf(viewer, target); err != nil {
 		return err
 	}
-	defer p.changed(ctx, viewer.ID, target.ID)
+	defer p.changedIfDone(ctx, &err, viewer.ID, target.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		if _, err := q.AddRelation(ctx, database.Blocks, viewer.ID, target.ID, p.now().UTC()); err != nil {
 			return err
@@ -197,9 +205,9 @@ func (p *Processor) Block(ctx context.Context, viewer, target *models.User) erro
 }
 
 // Unblock undoes a block; the follows it ended stay ended.
-func (p *Processor) Unblock(ctx context.Context, viewer, target *models.User) error {
-	defer p.changed(ctx, viewer.ID, target.ID)
-	_, err := p.db.RemoveRelation(ctx, database.Blocks, viewer.ID, target.ID)
+func (p *Processor) Unblock(ctx context.Context, viewer, target *models.User) (err error) {
+	defer p.changedIfDone(ctx, &err, viewer.ID, target.ID)
+	_, err = p.db.RemoveRelation(ctx, database.Blocks, viewer.ID, target.ID)
 	return err
 }
 

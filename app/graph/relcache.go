@@ -35,10 +35,15 @@ const (
 type relationCache struct {
 	ttl time.Duration
 
-	mu         sync.RWMutex
-	viewers    map[int64]*viewerRelations
-	pairs      int    // entries of all viewers together
-	generation uint64 // moves on every forget
+	mu      sync.RWMutex
+	viewers map[int64]*viewerRelations
+	pairs   int // entries of all viewers together
+	// generation moves on every forget; forgotten is the generation at
+	// which each viewer was last forgotten, and forgotAll the last time
+	// everyone was. A read begun before them may not be put.
+	generation uint64
+	forgotten  map[int64]uint64
+	forgotAll  uint64
 }
 
 type viewerRelations struct {
@@ -47,8 +52,12 @@ type viewerRelations struct {
 }
 
 func newRelationCache(ttl time.Duration) *relationCache {
-	return &relationCache{ttl: ttl, viewers: map[int64]*viewerRelations{}}
+	return &relationCache{ttl: ttl, viewers: map[int64]*viewerRelations{}, forgotten: map[int64]uint64{}}
 }
+
+// maxForgotten bounds the viewers whose last forget is remembered. It only
+// matters to reads in flight, so past it they are all refused instead.
+const maxForgotten = 4096
 
 // known adds to r what is cached of viewer's relations with ids, and
 // returns the ids it knows nothing of.
@@ -86,18 +95,20 @@ func (c *relationCache) begin() uint64 {
 	return c.generation
 }
 
-// put remembers viewer's relations with ids, as read into s.
+// put remembers viewer's relations with ids, as read into s, unless the
+// viewer was forgotten since the read began (at generation): a change
+// to someone else's relations does not stop it.
 func (c *relationCache) put(viewer int64, ids []int64, s database.Standing, now time.Time, generation uint64) {
 	if c == nil || len(ids) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if generation != c.generation {
+	if c.forgotAll > generation || c.forgotten[viewer] > generation {
 		return
 	}
 	if c.pairs+len(ids) > maxCachedPairs {
-		c.viewers, c.pairs = map[int64]*viewerRelations{}, 0
+		c.dropExpired(now)
 	}
 	e := c.viewers[viewer]
 	if e == nil || !now.Before(e.until) || len(e.with)+len(ids) > maxCachedPerViewer {
@@ -115,6 +126,21 @@ func (c *relationCache) put(viewer int64, ids []int64, s database.Standing, now 
 	}
 }
 
+// dropExpired makes room: it drops the entries past their time, or all
+// of them if that is not enough.
+func (c *relationCache) dropExpired(now time.Time) {
+	for id, e := range c.viewers {
+		if !now.Before(e.until) {
+			c.pairs -= len(e.with)
+			delete(c.viewers, id)
+		}
+	}
+	if c.pairs > maxCachedPairs*3/4 {
+		clear(c.viewers)
+		c.pairs = 0
+	}
+}
+
 // forget drops the entries of the viewers listed in about (user ids
 // separated by spaces), or every entry when about is "".
 func (c *relationCache) forget(about string) {
@@ -125,22 +151,31 @@ func (c *relationCache) forget(about string) {
 	defer c.mu.Unlock()
 	c.generation++
 	if about == "" {
-		clear(c.viewers)
-		c.pairs = 0
+		c.forgetAll()
 		return
 	}
 	for _, field := range strings.Fields(about) {
 		id, err := strconv.ParseInt(field, 10, 64)
 		if err != nil { // not a notice this version sends: be safe
-			clear(c.viewers)
-			c.pairs = 0
+			c.forgetAll()
 			return
 		}
 		if e := c.viewers[id]; e != nil {
 			c.pairs -= len(e.with)
 			delete(c.viewers, id)
 		}
+		if len(c.forgotten) >= maxForgotten {
+			clear(c.forgotten)
+			c.forgotAll = c.generation
+		}
+		c.forgotten[id] = c.generation
 	}
+}
+
+func (c *relationCache) forgetAll() {
+	clear(c.viewers)
+	clear(c.forgotten)
+	c.pairs, c.forgotAll = 0, c.generation
 }
 
 func relationIn(s database.Standing, id int64) relation {

@@ -2,6 +2,9 @@ package graph
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +46,53 @@ func TestRelationCacheForgetsWhatWasReadBeforeAForget(t *testing.T) {
 	}
 	if missing := c.known(1, []int64{2}, now.Add(time.Minute), newRelations()); len(missing) != 1 {
 		t.Fatal("an entry outlived its ttl")
+	}
+
+	generation = c.begin() // viewer 5's page starts
+	c.forget("6 7")        // 6 follows 7 meanwhile: nothing to do with 5
+	c.put(5, []int64{6}, standingWith(6), now, generation)
+	if missing := c.known(5, []int64{6}, now, newRelations()); len(missing) != 0 {
+		t.Fatal("a change between two others kept a viewer's read from being cached")
+	}
+}
+
+// TestRelationCacheKeepsNoReadOlderThanTheLastChange: pages read while the
+// relation changes, from many goroutines at once, as requests do. Each
+// change is made, then forgotten; from then on the cache may only know
+// what was read after it.
+func TestRelationCacheKeepsNoReadOlderThanTheLastChange(t *testing.T) {
+	c := newRelationCache(time.Minute)
+	now := time.Now()
+	var follows atomic.Bool // the database
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 8 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				generation := c.begin()
+				read := standingWith()
+				if follows.Load() {
+					read = standingWith(2)
+				}
+				runtime.Gosched() // the page's other work
+				c.put(1, []int64{2}, read, now, generation)
+			}
+		})
+	}
+	defer func() { close(stop); readers.Wait() }()
+	for i := range 5000 {
+		follows.Store(i%2 == 0)
+		c.forget("1 2")
+		runtime.Gosched()
+		r := newRelations()
+		if missing := c.known(1, []int64{2}, now, r); len(missing) == 0 && r.YouFollow[2] != follows.Load() {
+			t.Fatalf("change %d: the cache says follows %v, the database %v", i, r.YouFollow[2], follows.Load())
+		}
 	}
 }
 

@@ -57,14 +57,14 @@ func (p *Processor) Pending(ctx context.Context, follower, followee int64) (bool
 // FollowAccepted turns the request behind a Follow this instance sent into
 // a follow, when the remote user it went to (by) accepts it. It reports
 // whether there was such a request.
-func (p *Processor) FollowAccepted(ctx context.Context, requestID int64, by *models.User) (bool, error) {
+func (p *Processor) FollowAccepted(ctx context.Context, requestID int64, by *models.User) (_ bool, err error) {
 	found, follower := false, int64(0)
 	defer func() {
-		if found {
+		if found && err == nil {
 			p.changed(ctx, follower, by.ID)
 		}
 	}()
-	err := p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
+	err = p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		req, err := q.FollowRequestByID(ctx, requestID)
 		if errors.Is(err, database.ErrNotFound) || (err == nil && req.FolloweeID != by.ID) {
 			return nil
@@ -84,8 +84,8 @@ func (p *Processor) FollowAccepted(ctx context.Context, requestID int64, by *mod
 
 // FollowRejected ends a local user's follow of, or request to, the remote
 // user who rejected it.
-func (p *Processor) FollowRejected(ctx context.Context, follower int64, by *models.User) error {
-	defer p.changed(ctx, follower, by.ID)
+func (p *Processor) FollowRejected(ctx context.Context, follower int64, by *models.User) (err error) {
+	defer p.changedIfDone(ctx, &err, follower, by.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		req, err := q.FollowRequest(ctx, follower, by.ID)
 		if err == nil {
@@ -101,11 +101,11 @@ func (p *Processor) FollowRejected(ctx context.Context, follower int64, by *mode
 // RemoteFollow is a remote user's Follow (activity apID) of a local user:
 // accepted at once, unless either blocks the other, when it is rejected.
 // Either way the sinks are told, so the answer goes back.
-func (p *Processor) RemoteFollow(ctx context.Context, follower, followee *models.User, apID string) error {
+func (p *Processor) RemoteFollow(ctx context.Context, follower, followee *models.User, apID string) (err error) {
 	if follower.ID == followee.ID || !follower.Remote() || followee.Remote() {
 		return errs.Invalid("object", "invalid_follow", "a remote user may follow only local users")
 	}
-	defer p.changed(ctx, follower.ID, followee.ID)
+	defer p.changedIfDone(ctx, &err, follower.ID, followee.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		now := p.now().UTC()
 		answer := models.Event{Type: models.EventFollowAccepted, ActorID: follower.ID, SubjectID: followee.ID, ObjectID: apID, At: now}
@@ -131,8 +131,8 @@ func (p *Processor) RemoteFollow(ctx context.Context, follower, followee *models
 }
 
 // RemoteUnfollow is a remote user's Undo of their follow.
-func (p *Processor) RemoteUnfollow(ctx context.Context, follower, followee *models.User) error {
-	defer p.changed(ctx, follower.ID, followee.ID)
+func (p *Processor) RemoteUnfollow(ctx context.Context, follower, followee *models.User) (err error) {
+	defer p.changedIfDone(ctx, &err, follower.ID, followee.ID)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		return p.unfollow(ctx, q, follower.ID, followee.ID)
 	})
@@ -153,12 +153,12 @@ func (p *Processor) removeFollower(ctx context.Context, q database.Queries, foll
 
 // RemoveAllFollows ends every follow to and from a remote actor that was
 // deleted on its server.
-func (p *Processor) RemoveAllFollows(ctx context.Context, actor *models.User) error {
+func (p *Processor) RemoveAllFollows(ctx context.Context, actor *models.User) (err error) {
 	followers, followees, err := p.db.FollowPairs(ctx, actor.ID)
 	if err != nil {
 		return err
 	}
-	defer p.changed(ctx, slices.Concat(followers, followees, []int64{actor.ID})...)
+	defer p.changedIfDone(ctx, &err, slices.Concat(followers, followees, []int64{actor.ID})...)
 	return p.db.InTx(ctx, func(ctx context.Context, q database.Queries) error {
 		for _, id := range followers {
 			if err := p.unfollow(ctx, q, id, actor.ID); err != nil {
