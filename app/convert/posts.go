@@ -45,9 +45,33 @@ type PostCounts struct {
 
 // PostContent is a post's text, its HTML and its entities.
 type PostContent struct {
-	Text     string          `json:"text"`
-	HTML     string          `json:"html,omitempty"`
-	Entities models.Entities `json:"entities"`
+	Text     string       `json:"text"`
+	HTML     string       `json:"html,omitempty"`
+	Entities PostEntities `json:"entities"`
+}
+
+// PostEntities are a post's entities as pnut shows them: every list
+// there, empty rather than null. models.Entities' MarshalJSON does the
+// same, but the encoder parses and compacts again whatever a marshaler
+// returns, which was 9 % of the CPU of serving a page.
+type PostEntities struct {
+	Links    []models.Link    `json:"links"`
+	Mentions []models.Mention `json:"mentions"`
+	Tags     []models.Tag     `json:"tags"`
+}
+
+func postEntities(e models.Entities) PostEntities {
+	out := PostEntities{Links: e.Links, Mentions: e.Mentions, Tags: e.Tags}
+	if out.Links == nil {
+		out.Links = []models.Link{}
+	}
+	if out.Mentions == nil {
+		out.Mentions = []models.Mention{}
+	}
+	if out.Tags == nil {
+		out.Tags = []models.Tag{}
+	}
+	return out
 }
 
 // Post is pnut's post object.
@@ -119,7 +143,7 @@ func fillBody(out *Post, p *models.Post, opts PostOptions) {
 }
 
 func content(txt string, e models.Entities, opts PostOptions) *PostContent {
-	c := &PostContent{Text: txt, Entities: e}
+	c := &PostContent{Text: txt, Entities: postEntities(e)}
 	if opts.HTML {
 		c.HTML = text.HTML(txt, e)
 	}
