@@ -31,13 +31,13 @@ const authorColumns = `"user".id, "user".username, "user".username_key, "user".n
 	"user".key_id, "user".fetched_at`
 
 // SelectPosts starts a query of posts (as "post") that ReadPosts reads.
-func SelectPosts(db *bun.DB) *bun.SelectQuery {
+func SelectPosts(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("posts AS post").ColumnExpr(postColumns)
 }
 
 // SelectPostsWithAuthors starts a query of posts (as "post") with their
 // authors (as "user") that ReadPostsWithAuthors reads.
-func SelectPostsWithAuthors(db *bun.DB) *bun.SelectQuery {
+func SelectPostsWithAuthors(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("posts AS post").
 		Join(`LEFT JOIN users AS "user" ON "user".id = post.user_id`).
 		ColumnExpr(postColumns + ", " + authorColumns)

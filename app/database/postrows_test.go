@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
@@ -52,6 +53,26 @@ func TestPostRowsMatchBun(t *testing.T) {
 			for i := range want {
 				want[i].User = got[i].User
 			}
+		}
+
+		// One post by id reads the same, in a transaction too.
+		err := db.InTx(ctx, func(ctx context.Context, q Queries) error {
+			for _, queries := range []Queries{db.Queries, q} {
+				for _, post := range want {
+					got, err := queries.PostByID(ctx, post.ID)
+					if err != nil {
+						return err
+					}
+					samePosts(t, []*models.Post{got}, []*models.Post{post})
+				}
+				if _, err := queries.PostByID(ctx, want[len(want)-1].ID+1); !errors.Is(err, ErrNotFound) {
+					t.Errorf("a post that is not there: %v, want ErrNotFound", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -58,14 +59,18 @@ func (q Queries) InsertPost(ctx context.Context, p *models.Post) error {
 const sqliteNextPostID = `(SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'posts'), 0),
 	COALESCE((SELECT MAX(id) FROM posts), 0)) + 1)`
 
-// PostByID loads a post with its author.
+// PostByID loads a post with its author. It is read by hand and prepared,
+// as stream pages are: GET /posts/{id} and every thread page start here.
 func (q Queries) PostByID(ctx context.Context, id int64) (*models.Post, error) {
-	p := new(models.Post)
-	err := q.idb.NewSelect().Model(p).Relation("User", models.UserSummary).Where("post.id = ?", id).Scan(ctx)
+	p := NewParams(q.idb)
+	posts, err := ReadPostsWithAuthors(ctx, p, SelectPostsWithAuthors(q.idb).Where("post.id = ?", p.Arg(id)))
+	if err == nil && len(posts) == 0 {
+		err = sql.ErrNoRows
+	}
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("post %d", id))
 	}
-	return p, nil
+	return posts[0], nil
 }
 
 // PostsByIDs loads posts with their authors, in no particular order.
