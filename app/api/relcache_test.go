@@ -12,6 +12,10 @@ import (
 	"github.com/pecan-social/pecan/app/testenv"
 )
 
+// globalWithMuted is the global stream with muted authors' posts kept, so every
+// author of the scenario shows on it.
+const globalWithMuted = "/v1/posts/streams/global?include_muted=1"
+
 // authorStanding is how the viewer of path stands with the author of the
 // post named name on it, as standingPost shows it.
 func (s *streamScenario) authorStanding(t *testing.T, srv *apptest.Server, viewer member, path, name string) string {
@@ -33,7 +37,6 @@ func (s *streamScenario) authorStanding(t *testing.T, srv *apptest.Server, viewe
 func TestPagesShowRelationChangesAtOnce(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		s := newStreamScenario(t, b)
-		const global = "/v1/posts/streams/global?include_muted=1"
 		for _, step := range []struct {
 			change       func()
 			author, want string
@@ -52,7 +55,7 @@ func TestPagesShowRelationChangesAtOnce(t *testing.T) {
 			}, "d1", "follow false, follows you false, muted false"},
 		} {
 			step.change()
-			if got := s.authorStanding(t, s.srv, s.amy, global, step.author); got != step.want {
+			if got := s.authorStanding(t, s.srv, s.amy, globalWithMuted, step.author); got != step.want {
 				t.Fatalf("%s's author as amy sees them: %s, want %s", step.author, got, step.want)
 			}
 		}
@@ -90,18 +93,17 @@ func followByHand(t *testing.T, srv *apptest.Server, follower, followee member) 
 // the cache off, at once.
 func TestRelationsAreRememberedForTheirTTL(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
-		const global = "/v1/posts/streams/global?include_muted=1"
 		s := newStreamScenario(t, b)
 		before, after := "follow true, follows you false, muted false", "follow true, follows you true, muted false"
-		if got := s.authorStanding(t, s.srv, s.amy, global, "c1"); got != before {
+		if got := s.authorStanding(t, s.srv, s.amy, globalWithMuted, "c1"); got != before {
 			t.Fatalf("amy sees cat as %s, want %s", got, before)
 		}
 		followByHand(t, s.srv, s.cat, s.amy)
-		if got := s.authorStanding(t, s.srv, s.amy, global, "c1"); got != before {
+		if got := s.authorStanding(t, s.srv, s.amy, globalWithMuted, "c1"); got != before {
 			t.Fatalf("right after the change by hand amy sees cat as %s, want what was remembered: %s", got, before)
 		}
 		s.srv.Clock.Advance(config.Default().HTTP.RelationCacheTTL)
-		if got := s.authorStanding(t, s.srv, s.amy, global, "c1"); got != after {
+		if got := s.authorStanding(t, s.srv, s.amy, globalWithMuted, "c1"); got != after {
 			t.Fatalf("a ttl after the change by hand amy sees cat as %s, want %s", got, after)
 		}
 
@@ -128,14 +130,13 @@ func TestRelationChangesReachEveryReplica(t *testing.T) {
 		s := newStreamScenario(t, b)
 		second := apptest.Start(t, b, func(c *config.Config) { c.HTTP.RelationCacheTTL = time.Hour })
 		apptest.WaitForReplicas(t, b, 2)
-		const global = "/v1/posts/streams/global?include_muted=1"
-		s.authorStanding(t, second, s.amy, global, "b1") // remembered there now
+		s.authorStanding(t, second, s.amy, globalWithMuted, "b1") // remembered there now
 
 		s.amy.act(t, "DELETE", "/v1/users/@bob/follow").Expect(t, 200)
 		want := "follow false, follows you false, muted false"
 		deadline := time.Now().Add(5 * time.Second)
 		for got := ""; got != want; time.Sleep(10 * time.Millisecond) {
-			if got = s.authorStanding(t, second, s.amy, global, "b1"); got != want && time.Now().After(deadline) {
+			if got = s.authorStanding(t, second, s.amy, globalWithMuted, "b1"); got != want && time.Now().After(deadline) {
 				t.Fatalf("5 s after amy unfollowed bob on one replica, the other shows %s", got)
 			}
 		}
@@ -150,7 +151,6 @@ func TestRelationChangesReachEveryReplica(t *testing.T) {
 func TestReadsDuringFollowsKeepNoOldRelation(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, b testenv.Backend) {
 		s := newStreamScenario(t, b)
-		const global = "/v1/posts/streams/global?include_muted=1"
 		stop, failed := make(chan struct{}), make(chan string, 6)
 		var readers sync.WaitGroup
 		for range 6 {
@@ -161,7 +161,7 @@ func TestReadsDuringFollowsKeepNoOldRelation(t *testing.T) {
 						return
 					default:
 					}
-					res, err := s.srv.Send(apptest.Request{Method: "GET", Path: global, Token: s.amy.graph})
+					res, err := s.srv.Send(apptest.Request{Method: "GET", Path: globalWithMuted, Token: s.amy.graph})
 					if err != nil || res.Status != 200 {
 						failed <- fmt.Sprintf("a page read alongside: %v %v", res, err)
 						return
@@ -175,7 +175,7 @@ func TestReadsDuringFollowsKeepNoOldRelation(t *testing.T) {
 				method, want = "DELETE", "follow false, follows you false, muted false"
 			}
 			s.amy.act(t, method, "/v1/users/@cat/follow").Expect(t, 200)
-			if got := s.authorStanding(t, s.srv, s.amy, global, "c1"); got != want {
+			if got := s.authorStanding(t, s.srv, s.amy, globalWithMuted, "c1"); got != want {
 				close(stop)
 				readers.Wait()
 				t.Fatalf("after %s follow number %d amy sees cat as %s, want %s", method, i, got, want)
