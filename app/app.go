@@ -117,15 +117,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Users.SetResolver(a.Fed)
 	a.Tokens = tokens.New(db, opts.Now)
 	a.Tokens.CacheFor(cfg.HTTP.TokenCacheTTL)
-	if notices, ok := store.(kv.Notices); ok {
-		a.Tokens.ShareForgetting(notices, logger)
-	}
 	a.Users.OnProfileChange(a.Tokens.Forget)
 	a.OAuth = newOAuth(cfg, a, store, opts.Now)
 	a.Posts = posts.New(db, store, sinks, opts.Now, posts.DefaultRules)
 	a.Graph = graph.New(db, sinks, opts.Now, site.Follow)
 	a.Graph.CacheRelationsFor(cfg.HTTP.RelationCacheTTL)
+	// With Redis, what one replica forgets every replica forgets.
 	if notices, ok := store.(kv.Notices); ok {
+		a.Tokens.ShareForgetting(notices, logger)
 		a.Graph.ShareForgetting(notices, logger)
 	}
 	a.Posts.SetResolver(a.Fed)

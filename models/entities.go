@@ -47,17 +47,21 @@ type Entities struct {
 // MarshalJSON writes empty lists as [].
 func (e Entities) MarshalJSON() ([]byte, error) {
 	type plain Entities
-	out := plain(e)
-	if out.Links == nil {
-		out.Links = []Link{}
+	return json.Marshal(plain(e.WithEmptyLists()))
+}
+
+// WithEmptyLists is e with every nil list made empty, as pnut shows them.
+func (e Entities) WithEmptyLists() Entities {
+	if e.Links == nil {
+		e.Links = []Link{}
 	}
-	if out.Mentions == nil {
-		out.Mentions = []Mention{}
+	if e.Mentions == nil {
+		e.Mentions = []Mention{}
 	}
-	if out.Tags == nil {
-		out.Tags = []Tag{}
+	if e.Tags == nil {
+		e.Tags = []Tag{}
 	}
-	return json.Marshal(out)
+	return e
 }
 
 // Value stores entities as JSON text.

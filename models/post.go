@@ -16,8 +16,9 @@ type Post struct {
 	ID     int64  `bun:"id,pk,autoincrement"`
 	UserID int64  `bun:"user_id,notnull"`
 	Text   string `bun:"text,notnull"`
-	// Entities of posts read for a stream page share their slices with
-	// other readers (database.ReadPosts): change a copy, never in place.
+	// Entities of posts read through database.ReadPosts (stream pages,
+	// PostByID) share their slices with other readers: change a copy,
+	// never in place.
 	Entities      Entities   `bun:"entities,notnull"`
 	IsNSFW        bool       `bun:"is_nsfw,notnull"`
 	ReplyTo       *int64     `bun:"reply_to"`
